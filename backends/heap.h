@@ -1,0 +1,134 @@
+/*
+ * One interface for every allocator under test.
+ *
+ * A heap is one instance of a backend: a model of Xen's memory (frames, page
+ * allocator, xmalloc pool, vmap area) driven by one allocation policy, or a
+ * malloc-family baseline. Drivers call heap_alloc/heap_free/heap_realloc,
+ * which do the accounting that is common to all backends (live bytes, peaks,
+ * operation and failure counts) and hand the rest to the backend's vtable.
+ */
+#ifndef XHEAP_HEAP_H
+#define XHEAP_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Flags of one allocation request. */
+#define HEAP_NEEDS_CONTIG 0x1u  /* caller needs physically contiguous memory */
+#define HEAP_ZERO         0x2u  /* caller needs zeroed memory */
+
+enum flush_policy {
+    FLUSH_PER_PAGE,   /* x86 Xen: every unmapped page flushes on all CPUs */
+    FLUSH_PER_RANGE,  /* Arm Xen: one flush per unmap call */
+    FLUSH_LAZY,       /* Linux: unmap lazily, flush in batches */
+};
+
+/* The knobs of the model; heap_config_defaults() gives x86_64 Xen. */
+struct heap_config {
+    size_t   page_size;      /* model PAGE_SIZE: 4096, 16384 or 65536 */
+    uint64_t memory_bytes;   /* frames: the modelled physical memory */
+    unsigned max_order;      /* buddy MAX_ORDER (18 on x86 and Arm) */
+    uint64_t xenheap_bytes;  /* 0: one heap; else a separate xenheap (Arm32) */
+    uint64_t vmap_bytes;     /* the VMAP_DEFAULT area */
+    bool     directmap;      /* false: xenheap pages are mapped on demand */
+    bool     scrub;          /* freed pages are dirty until scrubbed */
+    bool     hugepages;      /* ask for transparent huge pages on the directmap */
+    enum flush_policy flush;
+    unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending */
+};
+
+void heap_config_defaults(struct heap_config *cfg);
+const char *flush_policy_name(enum flush_policy f);
+int flush_policy_parse(const char *s, enum flush_policy *out);
+
+/* Where an allocation came from (the placements CSV's path column). */
+enum alloc_path {
+    PATH_NONE,
+    PATH_POOL,         /* a TLSF block in the xmalloc pool */
+    PATH_WHOLE_PAGES,  /* xmalloc_whole_pages */
+    PATH_PAGES,        /* alloc_xenheap_pages */
+    PATH_VMAP,         /* vmalloc */
+    PATH_SYSTEM,       /* a malloc-family baseline */
+};
+const char *alloc_path_name(enum alloc_path p);
+
+struct placement {
+    enum alloc_path path;
+    uint64_t offset;    /* from the directmap base, or the vmap area base */
+    int64_t  frames;    /* frames this allocation took from the page allocator */
+    uint64_t va_pages;  /* vmap pages, guard page included */
+};
+
+/* Counters; a snapshot is taken with heap_stats(). */
+struct heap_stats {
+    uint64_t allocs, frees, reallocs, failed;
+    uint64_t live_bytes, peak_live_bytes;     /* as requested by callers */
+    uint64_t frames_total;                    /* frames the heap manages */
+    uint64_t frames_in_use, peak_frames;      /* overhead frames included */
+    uint64_t overhead_frames;                 /* pool descriptor, vmap bitmap */
+    uint64_t va_pages_in_use, peak_va_pages;  /* vmap pages with guards */
+    uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, modelled flushes */
+    uint64_t map_failures;                    /* mmap refused (max_map_count) */
+    uint64_t scrubbed_pages;
+    uint64_t pool_regions, pool_used_bytes;   /* the xmalloc pool */
+    uint64_t largest_free_order;              /* -1 as UINT64_MAX when none */
+    uint64_t xenheap_free_frames, domheap_free_frames;
+};
+
+struct heap;
+
+struct backend_ops {
+    const char *name, *summary;
+    bool  model;   /* true: drives the Xen model; false: a system baseline */
+    int   (*init)(struct heap *h, const struct heap_config *cfg);
+    void *(*alloc)(struct heap *h, size_t size, size_t align, unsigned flags);
+    /* size is the one the block was allocated with, as Xen callers of
+     * free_xenheap_pages know their order. */
+    void  (*free)(struct heap *h, void *p, size_t size);
+    /* flags are those the block was allocated with: a block that needed
+     * contiguous memory keeps needing it. */
+    void *(*realloc)(struct heap *h, void *p, size_t old_size, size_t size,
+                     unsigned flags);
+    void  (*stats)(struct heap *h, struct heap_stats *out);
+    void  (*fini)(struct heap *h);
+};
+
+/* Registry: every backend by name, in a fixed order. */
+const struct backend_ops *backend_find(const char *name);
+const struct backend_ops *const *backend_list(size_t *count);
+
+struct xen_model;
+
+struct heap {
+    const struct backend_ops *ops;
+    struct heap_config cfg;
+    struct xen_model *xen;   /* NULL for system baselines */
+    void *priv;
+    /* Common accounting, updated with relaxed atomics. */
+    uint64_t allocs, frees, reallocs, failed;
+    uint64_t live_bytes, peak_live_bytes;
+    char error[512];         /* why heap_create failed */
+};
+
+/* Creates a heap; on failure returns NULL with the reason in *why. */
+struct heap *heap_create(const char *backend, const struct heap_config *cfg,
+                         char *why, size_t why_len);
+void heap_destroy(struct heap *h);
+
+/* align 0 means the backend's natural alignment. NULL on failure, counted. */
+void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
+                 struct placement *where);
+void  heap_free(struct heap *h, void *p, size_t size);
+/* A failed realloc returns NULL and leaves p as it was, counted. */
+void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
+                   unsigned flags, struct placement *where);
+void  heap_stats(struct heap *h, struct heap_stats *out);
+
+/* Set when a mapping failed because of vm.max_map_count: one clear line. */
+const char *heap_map_limit_message(struct heap *h);
+
+/* Parses sizes such as 4096, 4K, 16K, 64K, 1M, 16G. 0 on success. */
+int parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,97 @@
+/* One modelled hypervisor, assembled layer by layer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/model.h"
+#include "backends/tlsf.h"
+#include "backends/xmalloc.h"
+
+__thread struct op_record op_rec;
+
+struct xen_model *xen_model_create(const struct heap_config *cfg,
+                                   char *why, size_t why_len)
+{
+    struct xen_model *m = calloc(1, sizeof *m);
+
+    if (!m) {
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    if (frames_init(&m->frames, cfg, why, why_len)) {
+        free(m);
+        return NULL;
+    }
+    mapper_init(&m->mapper, &m->frames, cfg->flush);
+    if (page_alloc_init(&m->pa, &m->frames, &m->mapper, cfg, why, why_len))
+        goto fail_frames;
+    /* Boot order, as Xen's: the pool and the vmap bitmap exist before the
+     * first allocation, on frames charged to no allocation. */
+    if (xmalloc_init(m, why, why_len) || vm_init(m, why, why_len))
+        goto fail_pa;
+    return m;
+
+fail_pa:
+    page_alloc_fini(&m->pa);
+fail_frames:
+    frames_fini(&m->frames);
+    free(m);
+    return NULL;
+}
+
+void xen_model_destroy(struct xen_model *m)
+{
+    if (!m)
+        return;
+    vm_fini(m);
+    page_alloc_fini(&m->pa);
+    frames_fini(&m->frames);
+    free(m);
+}
+
+void xen_model_stats(struct xen_model *m, struct heap_stats *out)
+{
+    int order = largest_free_order(&m->pa, false);
+
+    out->frames_total = m->frames.nr_frames - 1;     /* frame 0 is reserved */
+    out->frames_in_use = stat_get(&m->pa.frames_in_use);
+    out->peak_frames = stat_get(&m->pa.peak_frames);
+    out->overhead_frames = stat_get(&m->pa.overhead_frames);
+    out->va_pages_in_use = stat_get(&m->vmap.va_in_use);
+    out->peak_va_pages = stat_get(&m->vmap.peak_va);
+    out->map_calls = stat_get(&m->mapper.map_calls);
+    out->unmap_calls = stat_get(&m->mapper.unmap_calls);
+    out->flushes = stat_get(&m->mapper.flushes);
+    out->map_failures = stat_get(&m->mapper.map_failures);
+    out->scrubbed_pages = stat_get(&m->pa.scrubbed_pages);
+    out->pool_regions = xmalloc_pool_regions(m);
+    out->pool_used_bytes = xmalloc_pool_used(m);
+    out->largest_free_order = order < 0 ? UINT64_MAX : (uint64_t)order;
+    out->xenheap_free_frames = free_frames(&m->pa, true);
+    out->domheap_free_frames = free_frames(&m->pa, false);
+}
+
+enum alloc_path xen_model_region(struct xen_model *m, const void *p,
+                                 uint64_t *offset)
+{
+    if (in_vmap(m, p)) {
+        *offset = (uint64_t)((const char *)p - m->vmap.base);
+        return PATH_VMAP;
+    }
+    if (in_directmap(&m->frames, p)) {
+        *offset = (uint64_t)((const char *)p - m->frames.directmap);
+        return PATH_POOL;
+    }
+    *offset = 0;
+    return PATH_NONE;
+}
+
+int xen_model_check(struct xen_model *m, char *why, size_t why_len)
+{
+    if (page_alloc_check(&m->pa, why, why_len) ||
+        xmem_pool_check(m->xenpool, why, why_len) ||
+        vmap_check(m, why, why_len))
+        return -1;
+    return 0;
+}

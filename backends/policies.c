@@ -1,0 +1,321 @@
+/*
+ * The model backends: one allocation policy each over the same modelled
+ * hypervisor. A policy is a choice between alloc_xenheap_pages, xmalloc and
+ * vmalloc; everything else is shared. A request that needs contiguous
+ * memory never goes to vmalloc.
+ *
+ *   pages              alloc_xenheap_pages(order) for every request
+ *   xmalloc            xmalloc for every request
+ *   vmalloc            vmalloc; contiguous requests go to xmalloc
+ *   xvmalloc           Xen 4.20: xmalloc up to PAGE_SIZE, vmalloc above
+ *   xvmalloc-fallback  xvmalloc that tries the other path when one fails
+ *   kvmalloc           Linux: above PAGE_SIZE try contiguous once, then vmalloc
+ */
+#include <string.h>
+
+#include "backends/heap.h"
+#include "backends/model.h"
+#include "backends/tlsf.h"
+#include "backends/xmalloc.h"
+
+#define PAGE(h) ((h)->xen->frames.page_size)
+
+static int model_init(struct heap *h, const struct heap_config *cfg)
+{
+    h->xen = xen_model_create(cfg, h->error, sizeof h->error);
+    return h->xen ? 0 : -1;
+}
+
+static void model_fini(struct heap *h)
+{
+    xen_model_destroy(h->xen);
+}
+
+static void model_stats(struct heap *h, struct heap_stats *out)
+{
+    xen_model_stats(h->xen, out);
+}
+
+/* ---- the three paths, and moving a block between them ---- */
+
+static void *x_alloc(struct heap *h, size_t size, size_t align, unsigned flags)
+{
+    return flags & HEAP_ZERO ? _xzalloc(h->xen, size, align)
+                             : _xmalloc(h->xen, size, align);
+}
+
+/* vmalloc can only give page alignment. */
+static void *v_alloc(struct heap *h, size_t size, size_t align, unsigned flags)
+{
+    if (align > PAGE(h) || !size)
+        return NULL;
+    return flags & HEAP_ZERO ? vzalloc(h->xen, size) : vmalloc(h->xen, size);
+}
+
+/* xvfree and kvfree: the vmap area knows its own. */
+static void xv_free(struct heap *h, void *p)
+{
+    if (vm_size(h->xen, p))
+        vfree(h->xen, p);
+    else
+        xfree(h->xen, p);
+}
+
+static size_t pages_of(struct heap *h, size_t size)
+{
+    return (size + PAGE(h) - 1) / PAGE(h);
+}
+
+/* Copies what survives of a block into its new home, frees the old one. */
+static void *move_to(struct heap *h, void *to, void *from, size_t copy)
+{
+    if (!to)
+        return NULL;
+    if (from && from != ZERO_BLOCK_PTR && to != ZERO_BLOCK_PTR && copy)
+        memcpy(to, from, copy);
+    xv_free(h, from);
+    return to;
+}
+
+/* A vmap block keeps its place while its page count stays (xvrealloc). */
+static bool vmap_in_place(struct heap *h, void *va, size_t size)
+{
+    unsigned pages = vm_size(h->xen, va);
+
+    if (!pages || pages != pages_of(h, size))
+        return false;
+    op_rec.path = PATH_VMAP;
+    op_rec.va_pages = pages + 1;
+    return true;
+}
+
+/* ---- pages ---- */
+
+static unsigned pages_order(struct heap *h, size_t size, size_t align)
+{
+    return get_order_from_bytes(&h->xen->pa, size > align ? size : align);
+}
+
+static void *pages_alloc(struct heap *h, size_t size, size_t align,
+                         unsigned flags)
+{
+    unsigned order = pages_order(h, size, align);
+    void *p = alloc_xenheap_pages(&h->xen->pa, order, 0);
+
+    if (!p)
+        return NULL;
+    /* Callers of free_xenheap_pages pass the order back; the frame table's
+     * spare word keeps it for them. */
+    virt_to_page(&h->xen->pa, p)->count = order;
+    op_rec.path = PATH_PAGES;
+    if (flags & HEAP_ZERO)
+        memset(p, 0, size);
+    return p;
+}
+
+static void pages_free(struct heap *h, void *p, size_t size)
+{
+    free_xenheap_pages(&h->xen->pa, p, virt_to_page(&h->xen->pa, p)->count);
+}
+
+static void *pages_realloc(struct heap *h, void *p, size_t old, size_t size,
+                           unsigned flags)
+{
+    unsigned order = virt_to_page(&h->xen->pa, p)->count;
+    void *q;
+
+    if (pages_order(h, size, 0) == order) {
+        op_rec.path = PATH_PAGES;
+        return p;
+    }
+    q = pages_alloc(h, size, 0, 0);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old < size ? old : size);
+    free_xenheap_pages(&h->xen->pa, p, order);
+    return q;
+}
+
+/* ---- xmalloc ---- */
+
+static void *xmalloc_alloc(struct heap *h, size_t size, size_t align,
+                           unsigned flags)
+{
+    return x_alloc(h, size, align, flags);
+}
+
+static void xmalloc_free(struct heap *h, void *p, size_t size)
+{
+    xfree(h->xen, p);
+}
+
+static void *xmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
+                             unsigned flags)
+{
+    return _xrealloc(h->xen, p, size, MEM_ALIGN);
+}
+
+/* ---- vmalloc ---- */
+
+static void *vmalloc_alloc(struct heap *h, size_t size, size_t align,
+                           unsigned flags)
+{
+    /* Size 0 is xmalloc's zero block: vmalloc(0) is a bug in Xen. */
+    if ((flags & HEAP_NEEDS_CONTIG) || !size)
+        return x_alloc(h, size, align, flags);
+    return v_alloc(h, size, align, flags);
+}
+
+static void xv_free_sized(struct heap *h, void *p, size_t size)
+{
+    xv_free(h, p);
+}
+
+static void *vmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
+                             unsigned flags)
+{
+    if (flags & HEAP_NEEDS_CONTIG)
+        return _xrealloc(h->xen, p, size, MEM_ALIGN);
+    if (vmap_in_place(h, p, size))
+        return p;
+    return move_to(h, vmalloc_alloc(h, size, 0, 0), p, old < size ? old : size);
+}
+
+/* ---- xvmalloc and its fallback variant ---- */
+
+static void *xv_alloc(struct heap *h, size_t size, size_t align,
+                      unsigned flags, bool fallback)
+{
+    void *p;
+
+    if (flags & HEAP_NEEDS_CONTIG)
+        return x_alloc(h, size, align, flags);
+    if (align > PAGE(h))
+        return NULL;              /* Xen asserts align <= PAGE_SIZE */
+    if (size <= PAGE(h)) {
+        p = x_alloc(h, size, align, flags);
+        if (!p && fallback)       /* the domheap may be larger (Jan) */
+            p = v_alloc(h, size, align, flags);
+    } else {
+        p = v_alloc(h, size, align, flags);
+        if (!p && fallback)       /* the vmap area may be exhausted */
+            p = x_alloc(h, size, align, flags);
+    }
+    return p;
+}
+
+static void *xvmalloc_alloc(struct heap *h, size_t size, size_t align,
+                            unsigned flags)
+{
+    return xv_alloc(h, size, align, flags, false);
+}
+
+static void *xvmalloc_fallback_alloc(struct heap *h, size_t size, size_t align,
+                                     unsigned flags)
+{
+    return xv_alloc(h, size, align, flags, true);
+}
+
+/* Xen's _xvrealloc, with the other path tried on failure when asked. */
+static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
+                        unsigned flags, bool fallback)
+{
+    size_t keep = old < size ? old : size;
+    void *p;
+
+    if (flags & HEAP_NEEDS_CONTIG)
+        return _xrealloc(h->xen, va, size, MEM_ALIGN);
+    if (!vm_size(h->xen, va)) {
+        if (size <= PAGE(h)) {
+            p = _xrealloc(h->xen, va, size, MEM_ALIGN);
+            if (!p && fallback)
+                p = move_to(h, v_alloc(h, size, 0, 0), va, keep);
+            return p;
+        }
+        /* An xmalloc block up to PAGE_SIZE never crosses a page: Xen
+         * copies to the end of its page without knowing its size. */
+        if (va != ZERO_BLOCK_PTR)
+            keep = PAGE(h) - ((uintptr_t)va & (PAGE(h) - 1));
+        if (keep > size)
+            keep = size;
+    } else if (vmap_in_place(h, va, size)) {
+        return va;
+    }
+    p = xv_alloc(h, size, 0, 0, fallback);
+    if (!p)
+        return NULL;
+    return move_to(h, p, va, keep);
+}
+
+static void *xvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
+                              unsigned flags)
+{
+    return xv_realloc(h, p, old, size, flags, false);
+}
+
+static void *xvmalloc_fallback_realloc(struct heap *h, void *p, size_t old,
+                                       size_t size, unsigned flags)
+{
+    return xv_realloc(h, p, old, size, flags, true);
+}
+
+/* ---- kvmalloc ---- */
+
+/* Linux's kvmalloc: small requests are kmalloc's; above PAGE_SIZE a
+ * contiguous attempt without retrying (__GFP_NORETRY: Xen has no reclaim
+ * to retry, so one attempt), then vmalloc. */
+static void *kvmalloc_alloc(struct heap *h, size_t size, size_t align,
+                            unsigned flags)
+{
+    void *p = x_alloc(h, size, align, flags);
+
+    if (!p && size > PAGE(h) && !(flags & HEAP_NEEDS_CONTIG))
+        p = v_alloc(h, size, align, flags);
+    return p;
+}
+
+/* kvrealloc: vmalloc'd blocks stay vmalloc'd (vrealloc); others try
+ * krealloc, then kvmalloc and a copy. */
+static void *kvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
+                              unsigned flags)
+{
+    size_t keep = old < size ? old : size;
+    void *q;
+
+    if (vm_size(h->xen, p)) {
+        if (vmap_in_place(h, p, size))
+            return p;
+        q = size ? v_alloc(h, size, 0, 0) : x_alloc(h, 0, 0, 0);
+        return move_to(h, q, p, keep);
+    }
+    q = _xrealloc(h->xen, p, size, MEM_ALIGN);
+    if (q || (flags & HEAP_NEEDS_CONTIG) || size <= PAGE(h))
+        return q;
+    return move_to(h, v_alloc(h, size, 0, 0), p, keep);
+}
+
+#define MODEL_BACKEND(id, nm, text, a, f, r)                              \
+    const struct backend_ops backend_##id = {                             \
+        .name = nm, .summary = text, .model = true, .init = model_init,  \
+        .alloc = a, .free = f, .realloc = r, .stats = model_stats,       \
+        .fini = model_fini,                                              \
+    }
+
+MODEL_BACKEND(pages, "pages", "alloc_xenheap_pages(order) for every request",
+              pages_alloc, pages_free, pages_realloc);
+MODEL_BACKEND(xmalloc, "xmalloc",
+              "xmalloc for every request: TLSF pool below PAGE_SIZE, whole pages above",
+              xmalloc_alloc, xmalloc_free, xmalloc_realloc);
+MODEL_BACKEND(vmalloc, "vmalloc",
+              "vmalloc for every request; contiguous ones go to xmalloc",
+              vmalloc_alloc, xv_free_sized, vmalloc_realloc);
+MODEL_BACKEND(xvmalloc, "xvmalloc",
+              "Xen 4.20: xmalloc up to PAGE_SIZE, vmalloc above, no fallback",
+              xvmalloc_alloc, xv_free_sized, xvmalloc_realloc);
+MODEL_BACKEND(xvmalloc_fallback, "xvmalloc-fallback",
+              "xvmalloc that tries the other path when one fails",
+              xvmalloc_fallback_alloc, xv_free_sized,
+              xvmalloc_fallback_realloc);
+MODEL_BACKEND(kvmalloc, "kvmalloc",
+              "Linux's rule: above PAGE_SIZE try contiguous once, then vmalloc",
+              kvmalloc_alloc, xv_free_sized, kvmalloc_realloc);

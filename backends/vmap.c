@@ -1,0 +1,433 @@
+/* The vmap area: first-fit virtual space with guard pages, and vmalloc. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "backends/model.h"
+#include "backends/xmalloc.h"
+
+#define BITS_PER_LONG   64
+#define PAGE_SIZE_OF(m) ((m)->frames.page_size)
+/* Linux purges lazily freed areas once 32 MiB of them are pending. */
+#define LAZY_DEFAULT_BYTES (32ul << 20)
+#define XEN_MFN_BYTES   8   /* sizeof(mfn_t) on 64-bit Xen */
+
+/* ---- bitmap helpers (the bitmap is read through the vmap itself) ---- */
+
+static bool test_bit(const unsigned long *map, uint32_t bit)
+{
+    return (map[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
+}
+
+static void set_bit(unsigned long *map, uint32_t bit)
+{
+    map[bit / BITS_PER_LONG] |= 1ul << (bit % BITS_PER_LONG);
+}
+
+static void clear_bit(unsigned long *map, uint32_t bit)
+{
+    map[bit / BITS_PER_LONG] &= ~(1ul << (bit % BITS_PER_LONG));
+}
+
+/* First bit >= from whose value is want, or size when there is none. */
+static uint32_t find_next(const unsigned long *map, uint32_t size,
+                          uint32_t from, bool want)
+{
+    while (from < size) {
+        unsigned long word = map[from / BITS_PER_LONG];
+
+        if (!want)
+            word = ~word;
+        word &= ~0ul << (from % BITS_PER_LONG);
+        if (word) {
+            uint32_t bit = (from & ~(uint32_t)(BITS_PER_LONG - 1)) +
+                           (uint32_t)__builtin_ctzl(word);
+
+            return bit < size ? bit : size;
+        }
+        from = (from | (BITS_PER_LONG - 1)) + 1;
+    }
+    return size;
+}
+
+/* ---- virtual space ---- */
+
+/* Maps frame under the bitmap at bit top, so that it covers a page's worth
+ * of bits more. Caller holds the lock, or is vm_init. */
+static bool map_bitmap_page(struct xen_model *m, uint32_t frame, uint32_t top)
+{
+    char *va = (char *)m->vmap.bitmap + top / 8;
+
+    if (map_frames(&m->mapper, va, frame, 1) != 0)
+        return false;
+    memset(va, 0, PAGE_SIZE_OF(m));
+    return true;
+}
+
+/* A first-fit run of nr clear bits after a clear guard bit, or top. */
+static uint32_t find_space(struct vmap *v, uint32_t nr, uint32_t align)
+{
+    uint32_t start = v->low;
+
+    while (start < v->top) {
+        uint32_t bit = find_next(v->bitmap, v->top, start + 1, true);
+
+        /* Rounding up past start skips its bit: that is the guard page. */
+        start = (start + align) & ~(align - 1);
+        if (bit < v->top) {
+            if (start + nr < bit)
+                return start;
+            start = find_next(v->bitmap, v->top, bit + 1, false);
+        } else {
+            if (start + nr <= bit)
+                return start;
+            start = bit;
+        }
+    }
+    return v->top;
+}
+
+/* Takes one more domheap page for the bitmap, as Xen's vm_alloc does when
+ * no space is left below vm_top. Called and returns with the lock held;
+ * false when the area or memory is exhausted. */
+static bool grow_bitmap(struct xen_model *m)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t top = v->top, frame;
+
+    spin_unlock(&v->lock);
+    if (top >= v->end)
+        goto fail;
+    frame = alloc_domheap_pages(&m->pa, 0, MEMF_overhead);
+    if (frame == NO_FRAME)
+        goto fail;
+    spin_lock(&v->lock);
+    if (v->top != top) {            /* another thread grew it meanwhile */
+        free_overhead_pages(&m->pa, frame, 0);
+        return true;
+    }
+    if (!map_bitmap_page(m, frame, top)) {
+        free_overhead_pages(&m->pa, frame, 0);
+        return false;
+    }
+    v->top += (uint32_t)(PAGE_SIZE_OF(m) * 8);
+    if (v->top > v->end)
+        v->top = v->end;
+    return true;
+
+fail:
+    spin_lock(&v->lock);
+    return false;
+}
+
+static void *vm_alloc(struct xen_model *m, uint32_t nr, uint32_t align)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t start;
+
+    spin_lock(&v->lock);
+    while ((start = find_space(v, nr, align)) >= v->top) {
+        if (!grow_bitmap(m)) {
+            spin_unlock(&v->lock);
+            return NULL;
+        }
+    }
+    for (uint32_t bit = start; bit < start + nr; bit++)
+        set_bit(v->bitmap, bit);
+    if (start <= v->low + 2)
+        v->low = start + nr;
+    v->va_in_use += nr + 1;
+    if (v->va_in_use > v->peak_va)
+        v->peak_va = v->va_in_use;
+    spin_unlock(&v->lock);
+    return v->base + (size_t)start * PAGE_SIZE_OF(m);
+}
+
+/* The bit of the area starting at va, or 0: an area starts at a set bit
+ * with a clear (guard) bit before it, past the bitmap's own pages. */
+static uint32_t vm_index(struct xen_model *m, const void *va)
+{
+    struct vmap *v = &m->vmap;
+    size_t off;
+    uint32_t idx;
+
+    if (!in_vmap(m, va) || ((uintptr_t)va & (PAGE_SIZE_OF(m) - 1)))
+        return 0;
+    off = (size_t)((const char *)va - v->base);
+    if (off < v->end / 8)
+        return 0;
+    idx = (uint32_t)(off / PAGE_SIZE_OF(m));
+    if (idx >= v->top)
+        return 0;
+    return !test_bit(v->bitmap, idx - 1) && test_bit(v->bitmap, idx) ? idx : 0;
+}
+
+unsigned vm_size(struct xen_model *m, const void *va)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t start = vm_index(m, va), end;
+
+    if (!start)
+        return 0;
+    end = find_next(v->bitmap, v->top, start + 1, false);
+    return end - start;
+}
+
+bool in_vmap(const struct xen_model *m, const void *va)
+{
+    const char *c = va;
+    const struct vmap *v = &m->vmap;
+
+    return c >= v->base && c < v->base + (size_t)v->end * m->frames.page_size;
+}
+
+static void vm_free_bits(struct xen_model *m, uint32_t bit)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t first = bit;
+
+    spin_lock(&v->lock);
+    if (bit < v->low) {
+        v->low = bit - 1;
+        while (!test_bit(v->bitmap, v->low - 1))
+            --v->low;
+    }
+    while (bit < v->top && test_bit(v->bitmap, bit))
+        clear_bit(v->bitmap, bit++);
+    v->va_in_use -= bit - first + 1;
+    spin_unlock(&v->lock);
+}
+
+/* ---- FLUSH_LAZY ---- */
+
+static bool defer_area(struct vmap *v, uint32_t start, uint32_t nr)
+{
+    if (v->lazy_n == v->lazy_cap) {
+        size_t cap = v->lazy_cap ? v->lazy_cap * 2 : 64;
+        struct lazy_area *a = realloc(v->lazy, cap * sizeof *a);
+
+        if (!a)
+            return false;
+        v->lazy = a;
+        v->lazy_cap = cap;
+    }
+    v->lazy[v->lazy_n++] = (struct lazy_area){ start, nr };
+    v->lazy_pages += nr;
+    return true;
+}
+
+void vm_purge_lazy(struct xen_model *m)
+{
+    struct vmap *v = &m->vmap;
+    struct lazy_area *batch;
+    size_t n;
+
+    spin_lock(&v->lock);
+    batch = v->lazy;
+    n = v->lazy_n;
+    v->lazy = NULL;
+    v->lazy_n = v->lazy_cap = 0;
+    v->lazy_pages = 0;
+    spin_unlock(&v->lock);
+    if (!n)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        unmap_range(&m->mapper, v->base + (size_t)batch[i].start *
+                    PAGE_SIZE_OF(m), batch[i].nr, false);
+        vm_free_bits(m, batch[i].start);
+    }
+    mapper_flush(&m->mapper);   /* one flush covers the whole batch */
+    free(batch);
+}
+
+/* ---- vmap, vunmap, vmalloc, vfree ---- */
+
+static void *vmap_frames(struct xen_model *m, const uint32_t *mfn, uint32_t nr)
+{
+    char *va = vm_alloc(m, nr, 1);
+    uint32_t idx;
+
+    if (!va && m->vmap.lazy_n) {     /* Linux purges, then tries again */
+        vm_purge_lazy(m);
+        va = vm_alloc(m, nr, 1);
+    }
+    if (!va)
+        return NULL;
+    idx = (uint32_t)((size_t)(va - m->vmap.base) / PAGE_SIZE_OF(m));
+    for (uint32_t i = 0; i < nr; i++) {
+        if (map_frames(&m->mapper, va + (size_t)i * PAGE_SIZE_OF(m), mfn[i],
+                       1) != 0) {
+            if (i)
+                unmap_range(&m->mapper, va, i, true);
+            vm_free_bits(m, idx);
+            return NULL;
+        }
+        m->vmap.frame_of[idx + i] = mfn[i];
+    }
+    return va;
+}
+
+static void *vmalloc_pages(struct xen_model *m, size_t size, bool zero)
+{
+    uint32_t pages = (uint32_t)((size + PAGE_SIZE_OF(m) - 1) / PAGE_SIZE_OF(m));
+    uint32_t *mfn, i;
+    void *va = NULL;
+
+    if (!size || size > (size_t)m->vmap.end * PAGE_SIZE_OF(m))
+        return NULL;
+    /* Xen collects the frames in an xmalloc'd array of mfn_t first; the
+     * model stores 32-bit frame numbers in an array of Xen's size. */
+    mfn = _xmalloc(m, (unsigned long)pages * XEN_MFN_BYTES, XEN_MFN_BYTES);
+    if (!mfn)
+        return NULL;
+    for (i = 0; i < pages; i++) {
+        mfn[i] = alloc_domheap_pages(&m->pa, 0, 0);
+        if (mfn[i] == NO_FRAME)
+            break;
+    }
+    if (i == pages)
+        va = vmap_frames(m, mfn, pages);
+    if (!va)
+        while (i--)
+            free_domheap_pages(&m->pa, mfn[i], 0);
+    xfree(m, mfn);
+    if (va && zero)
+        memset(va, 0, (size_t)pages * PAGE_SIZE_OF(m));
+    if (va) {
+        op_rec.path = PATH_VMAP;
+        op_rec.va_pages = pages + 1;
+    }
+    return va;
+}
+
+void *vmalloc(struct xen_model *m, size_t size)
+{
+    return vmalloc_pages(m, size, false);
+}
+
+void *vzalloc(struct xen_model *m, size_t size)
+{
+    return vmalloc_pages(m, size, true);
+}
+
+void vfree(struct xen_model *m, void *va)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t start = vm_index(m, va), pages, i;
+
+    if (!start)
+        return;
+    pages = vm_size(m, va);
+    if (m->cfg.flush == FLUSH_LAZY) {
+        spin_lock(&v->lock);
+        bool deferred = defer_area(v, start, pages);
+        bool purge = v->lazy_pages > v->lazy_max;
+        spin_unlock(&v->lock);
+        if (!deferred) {
+            unmap_range(&m->mapper, va, pages, true);
+            vm_free_bits(m, start);
+        }
+        if (purge)
+            vm_purge_lazy(m);
+    } else {
+        unmap_pages(&m->mapper, va, pages);
+        vm_free_bits(m, start);
+    }
+    /* Xen lists the pages at the head, so frees them last page first. */
+    for (i = pages; i-- > 0;)
+        free_domheap_pages(&m->pa, v->frame_of[start + i], 0);
+}
+
+/* ---- set-up ---- */
+
+static uint32_t pages_up(uint64_t bytes, size_t page)
+{
+    return (uint32_t)((bytes + page - 1) / page);
+}
+
+int vm_init(struct xen_model *m, char *why, size_t why_len)
+{
+    struct vmap *v = &m->vmap;
+    size_t page = PAGE_SIZE_OF(m), len;
+    uint32_t nr;
+
+    memset(v, 0, sizeof *v);
+    v->end = (uint32_t)(m->cfg.vmap_bytes / page);
+    if (m->cfg.vmap_bytes / page < 64 || m->cfg.vmap_bytes / page >= UINT32_MAX) {
+        snprintf(why, why_len, "vmap size %llu must give 64 pages to 2^32",
+                 (unsigned long long)m->cfg.vmap_bytes);
+        return -1;
+    }
+    len = (size_t)v->end * page;
+    v->base = reserve_aligned(len, page > (2u << 20) ? page : (2u << 20),
+                              &v->reserve, &v->reserve_len);
+    v->frame_of = mmap(NULL, (size_t)v->end * sizeof *v->frame_of,
+                       PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!v->base || v->frame_of == MAP_FAILED) {
+        v->frame_of = NULL;
+        snprintf(why, why_len, "cannot reserve %zu MiB for the vmap area",
+                 len >> 20);
+        vm_fini(m);
+        return -1;
+    }
+    v->bitmap = (unsigned long *)v->base;
+    v->low = pages_up((v->end + 7) / 8, page);
+    nr = pages_up((v->low + 7) / 8, page);
+    /* Xen sets vm_top to what nr pages of bitmap cover; the model also caps
+     * it at the area's end, which small areas of large pages can exceed. */
+    v->top = nr * (uint32_t)page * 8 < v->end ? nr * (uint32_t)page * 8 : v->end;
+    for (uint32_t i = 0; i < nr; i++) {
+        uint32_t frame = alloc_domheap_pages(&m->pa, 0, MEMF_overhead);
+
+        if (frame == NO_FRAME ||
+            !map_bitmap_page(m, frame, i * (uint32_t)page * 8)) {
+            snprintf(why, why_len, "no memory for the vmap bitmap");
+            vm_fini(m);
+            return -1;
+        }
+    }
+    for (uint32_t bit = 0; bit < v->low; bit++)
+        set_bit(v->bitmap, bit);
+    v->lazy_max = m->cfg.lazy_max_pages ? m->cfg.lazy_max_pages
+                                        : LAZY_DEFAULT_BYTES / page;
+    return 0;
+}
+
+void vm_fini(struct xen_model *m)
+{
+    struct vmap *v = &m->vmap;
+
+    if (v->reserve)
+        munmap(v->reserve, v->reserve_len);
+    if (v->frame_of)
+        munmap(v->frame_of, (size_t)v->end * sizeof *v->frame_of);
+    free(v->lazy);
+    memset(v, 0, sizeof *v);
+}
+
+int vmap_check(struct xen_model *m, char *why, size_t why_len)
+{
+    struct vmap *v = &m->vmap;
+    uint64_t used = 0;
+    uint32_t first = pages_up((v->end + 7) / 8, PAGE_SIZE_OF(m));
+    int rc = 0;
+
+    spin_lock(&v->lock);
+    if (v->low != v->top && test_bit(v->bitmap, v->low)) {
+        snprintf(why, why_len, "vm_low %u is a set bit", v->low);
+        rc = -1;
+    }
+    for (uint32_t bit = first; bit < v->top && !rc; bit++)
+        if (test_bit(v->bitmap, bit))
+            used += 1 + !test_bit(v->bitmap, bit - 1);   /* a guard per area */
+    if (!rc && used != v->va_in_use) {
+        snprintf(why, why_len, "vmap bitmap holds %llu pages with guards, the "
+                 "count says %llu", (unsigned long long)used,
+                 (unsigned long long)v->va_in_use);
+        rc = -1;
+    }
+    spin_unlock(&v->lock);
+    return rc;
+}
