@@ -1,0 +1,267 @@
+/*
+ * The page allocator, fact by fact (xen-allocators.md, "Page allocator").
+ *
+ * Every heap here is 64 MiB of 4K frames: 16384 frames, the top zone
+ * [8192, 16384). At boot the xmalloc pool's descriptor takes the top two
+ * frames (order 1) and the vmap bitmap the next one, so the first frame a
+ * caller can get is top - 3.
+ */
+#include "tests/check.h"
+#include "tests/fixture.h"
+
+#define BOOT_FRAMES 3   /* pool descriptor (order 1) + one vmap bitmap page */
+
+static struct page_alloc *pa_of(struct heap *h)
+{
+    return &h->xen->pa;
+}
+
+static void census(struct heap *h, uint32_t *out, size_t n)
+{
+    free_block_census(pa_of(h), out, n);
+}
+
+static void fresh_heap_hands_out_highest_frames_first(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    uint32_t top = top_frame(h);
+
+    assert_int_equal(pa_of(h)->overhead_frames, BOOT_FRAMES);
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0),
+                         top - BOOT_FRAMES - i);
+    for (uint32_t i = 0; i < 4; i++)
+        free_domheap_pages(pa_of(h), top - BOOT_FRAMES - i, 0);
+    close_heap(h);
+}
+
+/* The found block is halved; the request is served from the top and each
+ * lower half goes back on its free list. */
+static void split_serves_the_top_half(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    uint32_t top = top_frame(h);
+    uint32_t a = alloc_domheap_pages(pa_of(h), 0, 0);   /* top - 3 */
+    uint32_t b = alloc_domheap_pages(pa_of(h), 0, 0);   /* splits [top-7, top-3) */
+
+    assert_int_equal(a, top - 3);
+    assert_int_equal(b, top - 4);
+    /* The lower quarter went back as an order-1 block, then an order-0. */
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 1, 0), top - 7);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), top - 5);
+    free_domheap_pages(pa_of(h), a, 0);
+    free_domheap_pages(pa_of(h), b, 0);
+    free_domheap_pages(pa_of(h), top - 7, 1);
+    free_domheap_pages(pa_of(h), top - 5, 0);
+    close_heap(h);
+}
+
+static void free_merges_buddies_back(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    uint32_t before[512] = { 0 }, after[512] = { 0 }, f[64];
+
+    census(h, before, 512);
+    for (int i = 0; i < 64; i++)
+        f[i] = alloc_domheap_pages(pa_of(h), (unsigned)(i % 3), 0);
+    for (int i = 0; i < 64; i += 2)
+        free_domheap_pages(pa_of(h), f[i], (unsigned)(i % 3));
+    for (int i = 1; i < 64; i += 2)
+        free_domheap_pages(pa_of(h), f[i], (unsigned)(i % 3));
+    census(h, after, 512);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(frames_in_use(h), BOOT_FRAMES);
+    close_heap(h);
+}
+
+/* Frame 0 is never handed out, and every other frame is. */
+static void frame_zero_is_kept_out(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    uint32_t n = h->xen->frames.nr_frames, got = 0, f;
+
+    while ((f = alloc_domheap_pages(pa_of(h), 0, 0)) != NO_FRAME) {
+        assert_int_not_equal(f, 0);
+        got++;
+    }
+    assert_int_equal(got, n - 1 - BOOT_FRAMES);
+    assert_int_equal(largest_free_order(pa_of(h), false), -1);
+    for (f = 1; f < n - BOOT_FRAMES; f++)
+        free_domheap_pages(pa_of(h), f, 0);
+    assert_int_equal(frames_in_use(h), BOOT_FRAMES);
+    close_heap(h);
+}
+
+/* Zone k holds [2^(k-1), 2^k): buddies never merge across, so a heap of
+ * 2^14 frames never has a block above order 12 once its top is used. */
+static void zones_bound_merging(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+
+    assert_int_equal(largest_free_order(pa_of(h), false), 12);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 13, 0), NO_FRAME);
+    /* Zones are walked from high to low. */
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 12, 0), 8192);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 12, 0), 4096);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 12, 0), NO_FRAME);
+    free_domheap_pages(pa_of(h), 4096, 12);
+    free_domheap_pages(pa_of(h), 8192, 12);
+    assert_int_equal(largest_free_order(pa_of(h), false), 12);
+    close_heap(h);
+}
+
+static void max_order_is_a_knob(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+
+    cfg.max_order = 10;
+    h = open_heap("pages", &cfg);
+    assert_int_equal(largest_free_order(pa_of(h), false), 10);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 11, 0), NO_FRAME);
+    assert_int_not_equal(alloc_domheap_pages(pa_of(h), 10, 0), NO_FRAME);
+    close_heap(h);
+}
+
+/* Freed domheap pages are dirty and go to the tail; a single dirty page is
+ * taken anyway and scrubbed for a caller that did not say MEMF_no_scrub. */
+static void dirty_pages_go_last_and_are_scrubbed(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    struct page_alloc *pa = pa_of(h);
+    uint32_t a = alloc_domheap_pages(pa, 0, 0);
+    uint32_t b = alloc_domheap_pages(pa, 0, 0);
+    unsigned char *pa_view = frame_to_view(&h->xen->frames, a);
+
+    memset(pa_view, 0xAA, 4096);
+    free_domheap_pages(pa, a, 0);              /* dirty, at the tail */
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), b - 1);  /* clean head */
+    assert_int_equal(pa->scrubbed_pages, 0);
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), a);      /* dirty grab */
+    assert_int_equal(pa->scrubbed_pages, 1);
+    assert_int_equal(pa_view[0], 0);
+    assert_int_equal(pa_view[4095], 0);
+    close_heap(h);
+}
+
+/* Xenheap allocations take dirty pages as they are (MEMF_no_scrub). */
+static void xenheap_takes_dirty_pages_unscrubbed(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    struct page_alloc *pa = pa_of(h);
+    unsigned char *p = alloc_xenheap_pages(pa, 0, 0);
+
+    memset(p, 0xAA, 4096);
+    free_xenheap_pages(pa, p, 0);   /* one heap: freed xenheap pages scrub */
+    assert_true(pa->pg[frame_of(h, p)].need_scrub);
+    assert_ptr_equal(alloc_xenheap_pages(pa, 0, 0), p);
+    assert_int_equal(p[100], 0xAA);
+    assert_int_equal(pa->scrubbed_pages, 0);
+    close_heap(h);
+}
+
+static void scrub_off_keeps_pages_clean(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    uint32_t a;
+
+    cfg.scrub = false;
+    h = open_heap("pages", &cfg);
+    a = alloc_domheap_pages(pa_of(h), 0, 0);
+    memset(frame_to_view(&h->xen->frames, a), 0xAA, 4096);
+    free_domheap_pages(pa_of(h), a, 0);
+    assert_false(pa_of(h)->pg[a].need_scrub);
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), a);
+    assert_int_equal(*(unsigned char *)frame_to_view(&h->xen->frames, a), 0xAA);
+    assert_int_equal(pa_of(h)->scrubbed_pages, 0);
+    close_heap(h);
+}
+
+/* Arm32: a small separate xenheap, zone MEMZONE_XEN, right after frame 0.
+ * Its pages are not scrubbed on free; the domheap is the rest. */
+static void separate_xenheap_is_its_own_zone(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    uint32_t xen_frames = 256, got = 0;
+    void *p;
+
+    cfg.xenheap_bytes = (uint64_t)xen_frames * 4096;
+    h = open_heap("pages", &cfg);
+    assert_true(is_separate_xenheap(pa_of(h)));
+    /* The pool descriptor (2 frames) lives in the xenheap. */
+    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 2);
+    while ((p = alloc_xenheap_pages(pa_of(h), 0, 0)) != NULL) {
+        uint32_t f = frame_of(h, p);
+
+        assert_true(f >= 1 && f <= xen_frames);
+        got++;
+    }
+    assert_int_equal(got, xen_frames - 2);
+    /* The domheap is untouched and hands out the top. */
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), top_frame(h) - 1);
+    for (uint32_t f = 1; f <= xen_frames - 2; f++)
+        free_xenheap_pages(pa_of(h), frame_to_virt(&h->xen->frames, f), 0);
+    assert_false(pa_of(h)->pg[1].need_scrub);
+    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 2);
+    close_heap(h);
+}
+
+static void too_large_an_order_fails(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+
+    assert_int_equal(alloc_domheap_pages(pa_of(h), 19, 0), NO_FRAME);
+    assert_null(alloc_xenheap_pages(pa_of(h), 19, 0));
+    close_heap(h);
+}
+
+/* Without a directmap, xenheap pages are mapped on allocation and unmapped
+ * on free: real mapping calls, as the directmap-removal series makes them. */
+static void no_directmap_maps_xenheap_pages_on_demand(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    uint64_t maps, unmaps;
+    char *p;
+
+    cfg.directmap = false;
+    h = open_heap("pages", &cfg);
+    maps = h->xen->mapper.map_calls;
+    unmaps = h->xen->mapper.unmap_calls;
+    p = alloc_xenheap_pages(pa_of(h), 2, 0);
+    assert_non_null(p);
+    assert_int_equal(h->xen->mapper.map_calls, maps + 1);  /* one range */
+    memset(p, 1, 4 * 4096);
+    free_xenheap_pages(pa_of(h), p, 2);
+    assert_int_equal(h->xen->mapper.unmap_calls, unmaps + 4); /* x86: a page each */
+    close_heap(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fresh_heap_hands_out_highest_frames_first),
+        cmocka_unit_test(split_serves_the_top_half),
+        cmocka_unit_test(free_merges_buddies_back),
+        cmocka_unit_test(frame_zero_is_kept_out),
+        cmocka_unit_test(zones_bound_merging),
+        cmocka_unit_test(max_order_is_a_knob),
+        cmocka_unit_test(dirty_pages_go_last_and_are_scrubbed),
+        cmocka_unit_test(xenheap_takes_dirty_pages_unscrubbed),
+        cmocka_unit_test(scrub_off_keeps_pages_clean),
+        cmocka_unit_test(separate_xenheap_is_its_own_zone),
+        cmocka_unit_test(too_large_an_order_fails),
+        cmocka_unit_test(no_directmap_maps_xenheap_pages_on_demand),
+    };
+    return cmocka_run_group_tests_name("page_alloc", tests, NULL, NULL);
+}
