@@ -105,7 +105,8 @@ struct heap {
     struct heap_config cfg;
     struct xen_model *xen;   /* NULL for system baselines */
     void *priv;
-    /* Common accounting, updated with relaxed atomics. */
+    /* Common accounting: plain updates, relaxed atomics once shared. */
+    bool shared;
     uint64_t allocs, frees, reallocs, failed;
     uint64_t live_bytes, peak_live_bytes;
     char error[512];         /* why heap_create failed */
@@ -124,6 +125,9 @@ void  heap_free(struct heap *h, void *p, size_t size);
 void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where);
 void  heap_stats(struct heap *h, struct heap_stats *out);
+
+/* Says that several threads will use h at once (before they start). */
+void  heap_set_shared(struct heap *h, bool shared);
 
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */
 const char *heap_map_limit_message(struct heap *h);

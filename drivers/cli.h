@@ -1,0 +1,60 @@
+/*
+ * What the xheap subcommands share: their entry points and help texts, the
+ * exit statuses of the CONTRACT, option-value parsers that print one clear
+ * line on failure, and output files that appear whole or not at all.
+ */
+#ifndef XHEAP_CLI_H
+#define XHEAP_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses (architecture.md, "The xheap command"). */
+#define EXIT_RUN_FAILED 1   /* the run itself failed */
+#define EXIT_USAGE      2   /* bad usage or bad input */
+
+/* Subcommands: argv[0] is the subcommand's name. Each returns an exit status. */
+int cmd_backends(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+
+/* Their help texts, as `xheap help CMD` and `xheap CMD --help` print them. */
+void cmd_backends_help(FILE *f);
+void cmd_gen_help(FILE *f);
+void cmd_replay_help(FILE *f);
+
+/* Prints "xheap CMD: MESSAGE" on stderr and returns EXIT_USAGE. */
+int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Reports what getopt_long (run with opterr = 0 and a leading ':' in its
+ * option string) refused: an unknown option or a missing value.
+ */
+int bad_option(const char *cmd, int ret, char **argv);
+
+/* Plain decimal, no sign, overflow checked. 0 on success. */
+int parse_u64(const char *s, uint64_t *out);
+
+/* A model page size: 4K, 16K or 64K (in any form parse_size accepts). */
+int parse_page_size(const char *s, size_t *out);
+
+/* The page sizes parse_page_size accepts, for error messages. */
+#define PAGE_SIZES_ACCEPTED "4K, 16K or 64K"
+
+/*
+ * An output file written to PATH.tmp and renamed over PATH on commit, so a
+ * reader never sees half a file. PATH "-" means standard output.
+ */
+struct out_file {
+    FILE *f;
+    char *path, *tmp;
+};
+
+int  out_open(struct out_file *o, const char *path, char *why, size_t len);
+int  out_commit(struct out_file *o, char *why, size_t len);
+void out_abort(struct out_file *o);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * What machine a measurement was taken on: enough to tell two result files
+ * apart and to explain a difference between them (CPU, cores, kernel, page
+ * size, transparent huge pages, the mapping limit vmalloc runs into).
+ */
+#ifndef XHEAP_MACHINE_H
+#define XHEAP_MACHINE_H
+
+#include <jansson.h>
+
+#define MACHINE_TEXT 128
+
+struct machine_info {
+    char host[MACHINE_TEXT];     /* short host name */
+    char cpu[MACHINE_TEXT];      /* CPU model, "unknown" when not found */
+    char kernel[MACHINE_TEXT];   /* uname release */
+    char thp[MACHINE_TEXT];      /* THP "enabled" setting, "unknown" if none */
+    long cores;                  /* online CPUs */
+    long page_size;              /* host page size */
+    long max_map_count;          /* vm.max_map_count, -1 when unreadable */
+};
+
+void machine_probe(struct machine_info *m);
+
+/* The "machine" object of a result file. */
+json_t *machine_json(const struct machine_info *m);
+
+#endif
