@@ -16,7 +16,7 @@ LDLIBS   := -ljansson -lm -pthread
 
 # Debian packages, installed by scripts/deps.sh when missing.
 DEPS_BUILD := gcc make libjansson-dev pkg-config
-DEPS_TEST  := $(DEPS_BUILD) libcmocka-dev
+DEPS_TEST   = $(DEPS_BUILD) libcmocka-dev
 DEPS_STAMP := $(BUILD)/.deps-build
 DEPS_TEST_STAMP := $(BUILD)/.deps-test
 
@@ -34,15 +34,23 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_OBJ  := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_LIB  := $(BUILD)/libxheap-san.a
 
+# Parts with build rules of their own (a preload library, a C++ shim, ...)
+# add to DEPS_BUILD, DEPS_TEST, LDLIBS, LIB_OBJ, EXTRA_BINS and TEST_EXTRA
+# here.
+EXTRA_BINS :=
+TEST_EXTRA :=
+FRAGMENTS  := $(sort $(wildcard */*.mk */*/*.mk))
+include $(FRAGMENTS)
+
 .PHONY: all deps test bench clean check-model check-san
-all: $(BUILD)/xheap
+all: $(BUILD)/xheap $(EXTRA_BINS)
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh Makefile
+$(DEPS_STAMP): scripts/deps.sh Makefile $(FRAGMENTS)
 	@mkdir -p $(BUILD)
 	@scripts/deps.sh $(DEPS_BUILD)
 	@touch $@
-$(DEPS_TEST_STAMP): scripts/deps.sh Makefile
+$(DEPS_TEST_STAMP): scripts/deps.sh Makefile $(FRAGMENTS)
 	@mkdir -p $(BUILD)
 	@scripts/deps.sh $(DEPS_TEST)
 	@touch $@
@@ -74,7 +82,9 @@ $(BUILD)/tests/san/%: tests/%.c tests/check.h $(SAN_LIB) | $(DEPS_TEST_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -O1 $(SAN_FLAGS) -o $@ $< $(SAN_LIB) $(LDLIBS) -lcmocka
 
-test: $(TEST_BIN) $(BUILD)/xheap $(BUILD)/tests/san/test_model_check
+SAN_TESTS := $(BUILD)/tests/san/test_model_check $(BUILD)/tests/san/test_replay
+
+test: $(TEST_BIN) $(BUILD)/xheap $(EXTRA_BINS) $(SAN_TESTS) $(TEST_EXTRA)
 	@tests/run.sh $(BUILD)
 
 bench: $(BUILD)/xheap

@@ -22,11 +22,13 @@
 
 extern const struct backend_ops backend_pages, backend_xmalloc,
     backend_vmalloc, backend_xvmalloc, backend_xvmalloc_fallback,
-    backend_kvmalloc, backend_glibc;
+    backend_kvmalloc, backend_glibc, backend_null, backend_jemalloc,
+    backend_mimalloc, backend_tcmalloc;
 
 static const struct backend_ops *const backends[] = {
     &backend_pages, &backend_xmalloc, &backend_vmalloc, &backend_xvmalloc,
     &backend_xvmalloc_fallback, &backend_kvmalloc, &backend_glibc,
+    &backend_jemalloc, &backend_mimalloc, &backend_tcmalloc, &backend_null,
 };
 
 #define NR_BACKENDS (sizeof backends / sizeof backends[0])

@@ -50,11 +50,15 @@ unsigned get_order_from_pages(uint64_t pages)
     return order;
 }
 
+/* As Xen's: from (bytes - 1) so that no size near 2^64 wraps to order 0. */
 unsigned get_order_from_bytes(const struct page_alloc *pa, uint64_t bytes)
 {
-    unsigned shift = pa->frames->page_shift;
+    uint64_t rest = bytes ? (bytes - 1) >> pa->frames->page_shift : 0;
+    unsigned order = 0;
 
-    return get_order_from_pages((bytes + (1ULL << shift) - 1) >> shift);
+    for (; rest; rest >>= 1)
+        order++;
+    return order;
 }
 
 /* ---- free lists: doubly linked through the frame table ---- */
@@ -193,11 +197,12 @@ static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,
                                  unsigned zone_hi, unsigned order,
                                  unsigned memflags)
 {
-    uint32_t head, n = 1u << order;
+    uint32_t head, n;
     bool dirty = false;
 
     if (order > pa->max_order)
         return NO_FRAME;
+    n = 1u << order;
 
     spin_lock(&pa->heap_lock);
     head = get_free_buddy(pa, zone_lo, zone_hi, order, memflags);

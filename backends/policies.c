@@ -63,7 +63,7 @@ static void xv_free(struct heap *h, void *p)
 
 static size_t pages_of(struct heap *h, size_t size)
 {
-    return (size + PAGE(h) - 1) / PAGE(h);
+    return size / PAGE(h) + (size % PAGE(h) != 0);
 }
 
 /* Copies what survives of a block into its new home, frees the old one. */
@@ -233,8 +233,9 @@ static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
             return p;
         }
         /* An xmalloc block up to PAGE_SIZE never crosses a page: Xen
-         * copies to the end of its page without knowing its size. */
-        if (va != ZERO_BLOCK_PTR)
+         * copies to the end of its page without knowing its size. Only
+         * the fallback variant has larger xmalloc blocks: copy them whole. */
+        if (va != ZERO_BLOCK_PTR && old <= PAGE(h))
             keep = PAGE(h) - ((uintptr_t)va & (PAGE(h) - 1));
         if (keep > size)
             keep = size;

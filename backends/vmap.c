@@ -270,12 +270,12 @@ static void *vmap_frames(struct xen_model *m, const uint32_t *mfn, uint32_t nr)
 
 static void *vmalloc_pages(struct xen_model *m, size_t size, bool zero)
 {
-    uint32_t pages = (uint32_t)((size + PAGE_SIZE_OF(m) - 1) / PAGE_SIZE_OF(m));
-    uint32_t *mfn, i;
+    uint32_t pages, *mfn, i;
     void *va = NULL;
 
     if (!size || size > (size_t)m->vmap.end * PAGE_SIZE_OF(m))
         return NULL;
+    pages = (uint32_t)((size + PAGE_SIZE_OF(m) - 1) / PAGE_SIZE_OF(m));
     /* Xen collects the frames in an xmalloc'd array of mfn_t first; the
      * model stores 32-bit frame numbers in an array of Xen's size. */
     mfn = _xmalloc(m, (unsigned long)pages * XEN_MFN_BYTES, XEN_MFN_BYTES);

@@ -148,7 +148,13 @@ void *_xrealloc(struct xen_model *m, void *ptr, unsigned long size,
         op_rec.path = is_whole_pages(m, ptr) ? PATH_WHOLE_PAGES : PATH_POOL;
         if (is_whole_pages(m, ptr))
             return ptr;
-        return tlsf_add_padding(tlsf_strip_padding(ptr), align);
+        p = tlsf_add_padding(tlsf_strip_padding(ptr), align);
+        /* Xen callers pass the alignment they allocated with, so the
+         * padding never changes there; a trace's realloc has no alignment,
+         * and the model keeps the data when the padding does change. */
+        if (p != ptr)
+            memmove(p, ptr, curr_size < size ? curr_size : size);
+        return p;
     }
     p = _xmalloc(m, size, align);
     if (p) {
