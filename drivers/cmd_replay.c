@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backends/heap.h"
+#include "drivers/baseline.h"
 #include "drivers/cli.h"
 #include "drivers/replay.h"
 
@@ -401,6 +402,12 @@ int cmd_replay(int argc, char **argv)
 
     struct outputs out;
 
+    if (rc == 0 && !a.help) {
+        int child = baseline_reexec(a.setup.backend, argc, argv);
+
+        if (child >= 0)
+            return child;
+    }
     if (rc == 0 && a.help)
         cmd_replay_help(stdout);
     else if (rc == 0 && (rc = open_outputs(&a, &out)) == 0) {

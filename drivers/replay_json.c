@@ -59,7 +59,7 @@ static json_t *config_json(const struct replay_setup *s)
     json_t *counters = json_array();
 
     for (size_t i = 0; i < s->counters.n; i++)
-        json_array_append_new(counters, json_string(s->counters.names[i]));
+        json_array_append_new(counters, json_string(s->counters.ev[i].name));
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b,"
                      " s:s, s:I, s:s, s:I, s:o}",
                      "backend", s->backend,
