@@ -5,6 +5,7 @@
 #include "drivers/access.h"
 #include "drivers/cli.h"
 #include "drivers/compare.h"
+#include "drivers/record.h"
 
 struct command {
     const char *name, *summary;
@@ -20,6 +21,10 @@ static const struct command commands[] = {
       cmd_replay_help },
     { "access", "the cost of touching allocated memory (question 9)",
       cmd_access, cmd_access_help },
+    { "record", "record a program's allocations as a trace", cmd_record,
+      cmd_record_help },
+    { "import-mtrace", "convert a glibc mtrace log to a trace",
+      cmd_import_mtrace, cmd_import_mtrace_help },
     { "compare", "which differences between two results folders are real",
       cmd_compare, cmd_compare_help },
 };
@@ -28,7 +33,7 @@ static const struct command commands[] = {
 
 /* Named by the CONTRACT, still to be written: say so rather than "unknown". */
 static const char *const planned[] = {
-    "record", "import-mtrace", "run", "report",
+    "run", "report",
 };
 
 static void usage(FILE *f)
@@ -39,8 +44,8 @@ static void usage(FILE *f)
           "\n"
           "Commands:\n", f);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("  help CMD   the options of CMD (also: xheap CMD --help)\n", f);
+        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fputs("  help CMD       the options of CMD (also: xheap CMD --help)\n", f);
 }
 
 static const struct command *find(const char *name)
