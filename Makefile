@@ -12,10 +12,10 @@ OPT      ?= -O2
 CFLAGS   ?= -g
 WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 XCFLAGS  := -std=gnu11 $(OPT) $(CFLAGS) $(WARN) -pthread -I. -D_GNU_SOURCE -MMD -MP
-LDLIBS   := -ljansson -lm -pthread
+LDLIBS   := -ljansson -lhwloc -lm -pthread
 
 # Debian packages, installed by scripts/deps.sh when missing.
-DEPS_BUILD := gcc make libjansson-dev pkg-config
+DEPS_BUILD := gcc make libjansson-dev libhwloc-dev pkg-config
 DEPS_TEST   = $(DEPS_BUILD) libcmocka-dev
 DEPS_STAMP := $(BUILD)/.deps-build
 DEPS_TEST_STAMP := $(BUILD)/.deps-test

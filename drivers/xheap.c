@@ -6,6 +6,7 @@
 #include "drivers/cli.h"
 #include "drivers/compare.h"
 #include "drivers/record.h"
+#include "drivers/report.h"
 
 struct command {
     const char *name, *summary;
@@ -25,6 +26,8 @@ static const struct command commands[] = {
       cmd_record_help },
     { "import-mtrace", "convert a glibc mtrace log to a trace",
       cmd_import_mtrace, cmd_import_mtrace_help },
+    { "report", "draw the figures and write report.txt of a results folder",
+      cmd_report, cmd_report_help },
     { "compare", "which differences between two results folders are real",
       cmd_compare, cmd_compare_help },
 };
@@ -33,7 +36,7 @@ static const struct command commands[] = {
 
 /* Named by the CONTRACT, still to be written: say so rather than "unknown". */
 static const char *const planned[] = {
-    "run", "report",
+    "run",
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,12 @@
+# Question 7: the cost of each path with the directmap on and off (x is a
+# label: one cluster of bars per setting).
+plotdir = ''
+do for [j = strlen(ARG0):1:-1] { if (ARG0[j:j] eq '/') { plotdir = ARG0[1:j]; break } }
+
+question = 'Q7: what does each path cost without a directmap?'
+autolog = 1
+call plotdir.'common.gp' 'setup'
+
+xlab = ''
+ylab = 'ns per operation'
+call plotdir.'common.gp' 'bars'
