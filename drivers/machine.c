@@ -88,23 +88,21 @@ static long read_long(const char *path)
  * firmware's vendor string is the only hint, so say "cannot tell". */
 static void probe_virtual(struct machine_info *m)
 {
-    char flags[MACHINE_TEXT * 16] = "";
     FILE *f = fopen(CPUINFO, "r");
-    char line[4096];
+    char line[4096], vendor[MACHINE_TEXT];
 
     m->virtual_machine = -1;
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "flags", 5) == 0) {
-            snprintf(flags, sizeof flags, "%s", line);
-            m->virtual_machine = strstr(flags, " hypervisor") != NULL;
+            m->virtual_machine = strstr(line, " hypervisor") != NULL;
             break;
         }
     if (f)
         fclose(f);
     f = fopen(DMI_VENDOR, "r");
-    if (f && fgets(line, sizeof line, f) && m->virtual_machine == 1) {
-        line[strcspn(line, "\n")] = 0;
-        copy_text(m->hypervisor, line);
+    if (f && fgets(vendor, sizeof vendor, f) && m->virtual_machine == 1) {
+        vendor[strcspn(vendor, "\n")] = 0;
+        memcpy(m->hypervisor, vendor, sizeof vendor);
     }
     if (f)
         fclose(f);
