@@ -1,6 +1,8 @@
 /* Frames: the memfd that is physical memory, and the directmap over it. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -11,6 +13,19 @@
 #define MIN_FRAMES 16
 
 #define THP_SHMEM_KNOB "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/*
+ * Physical memory outlives a heap, as a machine's does. A process that
+ * builds heap after heap of one shape (repetitions, warm-up, tests) gets
+ * the last one's frames back, already faulted in, so that the host's page
+ * faults stay out of the measurements; Xen's memory is always resident.
+ * Reused frames are zeroed first, as a freshly booted Xen's free memory is
+ * scrubbed: only the pages that were ever touched need it.
+ */
+static struct frames spare = { .memfd = -1 };
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void frames_release(struct frames *f);
 
 void *reserve_aligned(size_t len, size_t align, char **base, size_t *base_len)
 {
@@ -80,11 +95,61 @@ static int check_size(struct frames *f, const struct heap_config *cfg,
     return 0;
 }
 
+static bool same_shape(const struct frames *f, const struct heap_config *cfg)
+{
+    return f->memfd >= 0 && f->page_size == cfg->page_size &&
+           f->nr_frames == cfg->memory_bytes / cfg->page_size &&
+           f->align == (cfg->page_size << cfg->max_order) &&
+           f->directmap_on == cfg->directmap && f->hugepages == cfg->hugepages;
+}
+
+/* Zeroes every host page of the view that is resident, leaving the rest. */
+static void zero_resident(struct frames *f)
+{
+    size_t host = (size_t)sysconf(_SC_PAGESIZE);
+    size_t len = (size_t)f->nr_frames << f->page_shift, n = len / host;
+    unsigned char *vec = malloc(n);
+
+    if (!vec || mincore(f->view, len, vec) != 0) {
+        memset(f->view, 0, len);
+        free(vec);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+
+        while (j < n && (vec[j] & 1))
+            j++;
+        if (j > i)
+            memset(f->view + i * host, 0, (j - i) * host);
+        i = j;
+    }
+    free(vec);
+}
+
+static bool take_spare(struct frames *f, const struct heap_config *cfg)
+{
+    bool ok;
+
+    pthread_mutex_lock(&spare_lock);
+    ok = same_shape(&spare, cfg);
+    if (ok) {
+        *f = spare;
+        spare = (struct frames){ .memfd = -1 };
+    }
+    pthread_mutex_unlock(&spare_lock);
+    if (ok)
+        zero_resident(f);
+    return ok;
+}
+
 int frames_init(struct frames *f, const struct heap_config *cfg,
                 char *why, size_t why_len)
 {
     size_t len, align;
 
+    if (take_spare(f, cfg))
+        return 0;
     memset(f, 0, sizeof *f);
     f->memfd = -1;
     f->page_size = cfg->page_size;
@@ -93,6 +158,8 @@ int frames_init(struct frames *f, const struct heap_config *cfg,
         return -1;
     len = (size_t)f->nr_frames << f->page_shift;
     align = cfg->page_size << cfg->max_order;
+    f->align = align;
+    f->hugepages = cfg->hugepages;
 
     f->memfd = memfd_create("xheap-frames", MFD_CLOEXEC);
     if (f->memfd < 0 || ftruncate(f->memfd, (off_t)len) != 0) {
@@ -129,11 +196,13 @@ map_fail:
     snprintf(why, why_len, "cannot map %zu MiB of frames: %s", len >> 20,
              strerror(errno));
 fail:
-    frames_fini(f);
+    frames_release(f);
+    memset(f, 0, sizeof *f);
+    f->memfd = -1;
     return -1;
 }
 
-void frames_fini(struct frames *f)
+static void frames_release(struct frames *f)
 {
     size_t len = (size_t)f->nr_frames << f->page_shift;
 
@@ -143,6 +212,22 @@ void frames_fini(struct frames *f)
         munmap(f->reserve, f->reserve_len);
     if (f->memfd >= 0)
         close(f->memfd);
+}
+
+/* Keeps F as the spare (releasing the older one), unless it is broken. */
+void frames_fini(struct frames *f)
+{
+    struct frames old = { .memfd = -1 };
+
+    if (f->memfd >= 0 && f->view) {
+        pthread_mutex_lock(&spare_lock);
+        old = spare;
+        spare = *f;
+        pthread_mutex_unlock(&spare_lock);
+    } else {
+        old = *f;
+    }
+    frames_release(&old);
     memset(f, 0, sizeof *f);
     f->memfd = -1;
 }

@@ -33,10 +33,13 @@ struct frames {
     bool     directmap_on;
     char    *reserve;       /* the aligned reservation holding the directmap */
     size_t   reserve_len;
+    size_t   align;         /* of the directmap: page_size << max_order */
+    bool     hugepages;     /* asked for */
     char     huge[160];     /* what the kernel gave the directmap */
 };
 
-/* 0 on success; on failure -1 with one line in why. */
+/* 0 on success; on failure -1 with one line in why. Frames of the same
+ * shape as the last heap's are reused, zeroed (see frames.c). */
 int  frames_init(struct frames *f, const struct heap_config *cfg,
                  char *why, size_t why_len);
 void frames_fini(struct frames *f);

@@ -195,29 +195,69 @@ static void describe(struct heap *h, const void *p, struct placement *where)
     };
 }
 
-/* Counting costs a locked instruction per update when threads share the
- * heap; alone, plain stores keep the harness out of the measurement. */
-static inline void count(struct heap *h, uint64_t *c)
+/* Each thread counts in a slot of its own (plain stores, no locked
+ * instructions, no shared cache line); the slots are summed when asked. */
+static __thread struct {
+    const struct heap *heap;
+    unsigned slot;
+} mine;
+
+static struct heap_slot *slot_of(struct heap *h)
 {
-    if (h->shared)
+    if (!h->shared)
+        return &h->slot[0];
+    if (mine.heap != h) {
+        unsigned n = __atomic_fetch_add(&h->next_slot, 1, __ATOMIC_RELAXED);
+
+        mine.heap = h;
+        mine.slot = n < HEAP_SLOTS - 1 ? n : HEAP_SLOTS - 1;
+    }
+    return &h->slot[mine.slot];
+}
+
+/* The last slot is shared by every thread past HEAP_SLOTS - 1. */
+static bool slot_is_shared(const struct heap *h, const struct heap_slot *s)
+{
+    return h->shared && s == &h->slot[HEAP_SLOTS - 1];
+}
+
+static inline void count(struct heap *h, struct heap_slot *s, uint64_t *c)
+{
+    if (slot_is_shared(h, s))
         stat_add(c, 1);
     else
         (*c)++;
 }
 
-static void add_live(struct heap *h, int64_t delta)
+static int64_t live_sum(const struct heap *h)
 {
-    uint64_t now;
+    int64_t sum = 0;
 
+    for (unsigned i = 0; i < HEAP_SLOTS; i++)
+        sum += __atomic_load_n(&h->slot[i].live_bytes, __ATOMIC_RELAXED);
+    return sum;
+}
+
+static void add_live(struct heap *h, struct heap_slot *s, int64_t delta)
+{
     if (!h->shared) {
-        now = h->live_bytes += (uint64_t)delta;
-        if (now > h->peak_live_bytes)
-            h->peak_live_bytes = now;
+        s->live_bytes += delta;
+        if (s->live_bytes > (int64_t)h->peak_live_bytes)
+            h->peak_live_bytes = (uint64_t)s->live_bytes;
         return;
     }
-    now = __atomic_add_fetch(&h->live_bytes, (uint64_t)delta, __ATOMIC_RELAXED);
-    if (delta > 0)
-        stat_peak(&h->peak_live_bytes, now);
+    if (slot_is_shared(h, s))
+        __atomic_fetch_add(&s->live_bytes, delta, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n(&s->live_bytes, s->live_bytes + delta,
+                         __ATOMIC_RELAXED);
+    if (delta > 0 && ++s->since_peak >= HEAP_PEAK_EVERY) {
+        int64_t now = live_sum(h);
+
+        s->since_peak = 0;
+        if (now > 0)
+            stat_peak(&h->peak_live_bytes, (uint64_t)now);
+    }
 }
 
 void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
@@ -225,14 +265,16 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
 {
     void *p;
 
+    struct heap_slot *s = slot_of(h);
+
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
     p = h->ops->alloc(h, size, align, flags);
-    count(h, &h->allocs);
+    count(h, s, &s->allocs);
     if (!p) {
-        count(h, &h->failed);
+        count(h, s, &s->failed);
         return NULL;
     }
-    add_live(h, (int64_t)size);
+    add_live(h, s, (int64_t)size);
     if (where)
         describe(h, p, where);
     return p;
@@ -240,25 +282,28 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
 
 void heap_free(struct heap *h, void *p, size_t size)
 {
+    struct heap_slot *s = slot_of(h);
+
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
     h->ops->free(h, p, size);
-    count(h, &h->frees);
-    add_live(h, -(int64_t)size);
+    count(h, s, &s->frees);
+    add_live(h, s, -(int64_t)size);
 }
 
 void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where)
 {
+    struct heap_slot *s = slot_of(h);
     void *q;
 
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
     q = h->ops->realloc(h, p, old_size, size, flags);
-    count(h, &h->reallocs);
+    count(h, s, &s->reallocs);
     if (!q) {
-        count(h, &h->failed);
+        count(h, s, &s->failed);
         return NULL;
     }
-    add_live(h, (int64_t)size - (int64_t)old_size);
+    add_live(h, s, (int64_t)size - (int64_t)old_size);
     if (where)
         describe(h, q, where);
     return q;
@@ -266,20 +311,30 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
 
 void heap_stats(struct heap *h, struct heap_stats *out)
 {
+    int64_t live = live_sum(h);
+
     memset(out, 0, sizeof *out);
     out->largest_free_order = UINT64_MAX;
     h->ops->stats(h, out);
-    out->allocs = stat_get(&h->allocs);
-    out->frees = stat_get(&h->frees);
-    out->reallocs = stat_get(&h->reallocs);
-    out->failed = stat_get(&h->failed);
-    out->live_bytes = stat_get(&h->live_bytes);
+    for (unsigned i = 0; i < HEAP_SLOTS; i++) {
+        const struct heap_slot *s = &h->slot[i];
+
+        out->allocs += stat_get(&s->allocs);
+        out->frees += stat_get(&s->frees);
+        out->reallocs += stat_get(&s->reallocs);
+        out->failed += stat_get(&s->failed);
+    }
+    out->live_bytes = live > 0 ? (uint64_t)live : 0;
     out->peak_live_bytes = stat_get(&h->peak_live_bytes);
+    if (out->live_bytes > out->peak_live_bytes)
+        out->peak_live_bytes = out->live_bytes;
 }
 
 void heap_set_shared(struct heap *h, bool shared)
 {
+    /* Until now everything was counted in slot 0: new threads start at 1. */
     h->shared = shared;
+    h->next_slot = 1;
 }
 
 const char *heap_map_limit_message(struct heap *h)

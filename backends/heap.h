@@ -100,15 +100,26 @@ const struct backend_ops *const *backend_list(size_t *count);
 
 struct xen_model;
 
+/* Threads with counters of their own; later ones share the last slot. */
+#define HEAP_SLOTS 64
+
+/* One thread's share of the common accounting, on a cache line of its own
+ * so that threads never contend for it. */
+struct heap_slot {
+    uint64_t allocs, frees, reallocs, failed;
+    int64_t  live_bytes;     /* may go negative: frees by another thread */
+    uint32_t since_peak;     /* operations since the peak was last raised */
+} __attribute__((aligned(64)));
+
 struct heap {
     const struct backend_ops *ops;
     struct heap_config cfg;
     struct xen_model *xen;   /* NULL for system baselines */
     void *priv;
-    /* Common accounting: plain updates, relaxed atomics once shared. */
-    bool shared;
-    uint64_t allocs, frees, reallocs, failed;
-    uint64_t live_bytes, peak_live_bytes;
+    bool shared;             /* several threads use it (heap_set_shared) */
+    unsigned next_slot;      /* the next thread's slot, once shared */
+    uint64_t peak_live_bytes;
+    struct heap_slot slot[HEAP_SLOTS];
     char error[512];         /* why heap_create failed */
 };
 
@@ -126,7 +137,11 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where);
 void  heap_stats(struct heap *h, struct heap_stats *out);
 
-/* Says that several threads will use h at once (before they start). */
+/* Says that several threads will use h at once (before they start).
+ * Shared, the peak of live bytes is raised every HEAP_PEAK_EVERY
+ * operations of a thread, so it may miss the true peak by that many
+ * blocks; alone it is exact. */
+#define HEAP_PEAK_EVERY 64
 void  heap_set_shared(struct heap *h, bool shared);
 
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */

@@ -10,25 +10,41 @@
 #include "drivers/cli.h"
 #include "drivers/replay.h"
 
-/* This version replays on one thread; --threads N > 1 arrives later. */
-#define REPLAY_MAX_THREADS 1
 #define MAX_ORDER_LIMIT    40   /* 2^40 bytes is the trace format's limit */
-#define DEFAULT_SEED       1    /* as xheap gen's */
 
 static const char replay_usage[] =
     "usage: xheap replay --backend B --trace FILE [--page-size SZ] [--threads N]\n"
     "                    [--pin compact|scatter|none] [--counters LIST]\n"
-    "                    [--json FILE] [--placements FILE] [model options]\n"
+    "                    [--json FILE] [--placements FILE] [options]\n"
     "\n"
-    "Replays a trace against one backend, timing every allocator call, and\n"
-    "prints a summary. Every event runs on one thread, in trace order.\n"
+    "Decodes a trace into memory (in chunks), then replays it against one\n"
+    "backend: warm-up passes, then repetitions, each on a fresh heap. A\n"
+    "repetition is a batch pass (wall time per event, no clock read per call)\n"
+    "and a timed pass (every allocator call timed, the timer's own cost\n"
+    "subtracted, into histograms per call and size class). Prints a summary.\n"
     "\n"
     "  --backend B        the allocator (see 'xheap backends')\n"
     "  --trace FILE       the trace ('-' reads standard input)\n"
     "  --page-size SZ     model page size: 4K, 16K or 64K (default 4K)\n"
-    "  --threads N        replay threads; only 1 in this version\n"
-    "  --pin P            compact, scatter or none (default none)\n"
-    "  --counters LIST    comma-separated perf events to count\n"
+    "  --threads N        replay threads (default 1); trace thread t runs on\n"
+    "                     replay thread t % N\n"
+    "  --pin P            compact (hyperthreads of a core first), scatter\n"
+    "                     (packages, then cores, then hyperthreads) or none\n"
+    "                     (default)\n"
+    "  --flush-peers N    N threads spinning on other CPUs in this address\n"
+    "                     space, so that unmaps pay real TLB shootdowns\n"
+    "  --counters LIST    comma-separated perf events, or 'none' (default:\n"
+    "                     " COUNTERS_DEFAULT ")\n"
+    "  --warmup N         unmeasured passes first (default: 1, or 0 for\n"
+    "                     traces over 10^7 events)\n"
+    "  --repetitions N    measured repetitions (default: 5, or 1 for traces\n"
+    "                     over 10^7 events)\n"
+    "  --timing T         both (default), batch (no latencies) or op (timed\n"
+    "                     passes only)\n"
+    "  --timer T          auto (the TSC where invariant, else clock_gettime)\n"
+    "                     or clock (clock_gettime)\n"
+    "  --chunk-events N   compact events decoded per chunk (default 1048576)\n"
+    "  --by-size          print latencies per size class too\n"
     "  --json FILE        write the result object to FILE\n"
     "  --placements FILE  write one CSV row per successful allocation\n"
     "\n"
@@ -42,7 +58,9 @@ static const char replay_usage[] =
     "  --hugepages        transparent huge pages for the directmap\n"
     "  --flush P          page (x86), range (Arm) or lazy (Linux)\n"
     "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n"
-    "  --seed S           seed recorded with the result (default 1)\n";
+    "  --seed S           seed recorded with the result (default 1)\n"
+    "\n"
+    "docs/replay.md says how the numbers are measured and how to read them.\n";
 
 void cmd_replay_help(FILE *f)
 {
@@ -54,6 +72,8 @@ enum {
     OPT_COUNTERS, OPT_JSON, OPT_PLACEMENTS, OPT_MEMORY, OPT_XENHEAP,
     OPT_VMAP_SIZE, OPT_MAX_ORDER, OPT_NO_DIRECTMAP, OPT_NO_SCRUB,
     OPT_HUGEPAGES, OPT_FLUSH, OPT_LAZY_MAX_PAGES, OPT_SEED, OPT_HELP,
+    OPT_FLUSH_PEERS, OPT_WARMUP, OPT_REPETITIONS, OPT_TIMING, OPT_TIMER,
+    OPT_CHUNK_EVENTS, OPT_BY_SIZE,
 };
 
 static const struct option replay_options[] = {
@@ -62,7 +82,14 @@ static const struct option replay_options[] = {
     { "page-size",      required_argument, NULL, OPT_PAGE_SIZE },
     { "threads",        required_argument, NULL, OPT_THREADS },
     { "pin",            required_argument, NULL, OPT_PIN },
+    { "flush-peers",    required_argument, NULL, OPT_FLUSH_PEERS },
     { "counters",       required_argument, NULL, OPT_COUNTERS },
+    { "warmup",         required_argument, NULL, OPT_WARMUP },
+    { "repetitions",    required_argument, NULL, OPT_REPETITIONS },
+    { "timing",         required_argument, NULL, OPT_TIMING },
+    { "timer",          required_argument, NULL, OPT_TIMER },
+    { "chunk-events",   required_argument, NULL, OPT_CHUNK_EVENTS },
+    { "by-size",        no_argument,       NULL, OPT_BY_SIZE },
     { "json",           required_argument, NULL, OPT_JSON },
     { "placements",     required_argument, NULL, OPT_PLACEMENTS },
     { "memory",         required_argument, NULL, OPT_MEMORY },
@@ -79,12 +106,12 @@ static const struct option replay_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-static const char *const pin_modes[] = { "compact", "scatter", "none" };
-
 struct replay_args {
-    struct replay_setup setup;
+    struct replay_options opt;
+    struct heap_config cfg;
+    const char *backend, *trace_path;
     const char *json_path, *placements_path;
-    bool help;
+    bool help, by_size;
 };
 
 static int bad_value(const char *opt, const char *value, const char *want)
@@ -103,29 +130,6 @@ static int unknown_backend(const char *name)
         fprintf(stderr, "%s %s", i ? "," : "", list[i]->name);
     fputc('\n', stderr);
     return EXIT_USAGE;
-}
-
-static int parse_pin(const char *arg, const char **out)
-{
-    for (size_t i = 0; i < sizeof(pin_modes) / sizeof(pin_modes[0]); i++)
-        if (strcmp(arg, pin_modes[i]) == 0) {
-            *out = pin_modes[i];
-            return 0;
-        }
-    return bad_value("--pin", arg, "compact, scatter or none");
-}
-
-static int parse_threads(const char *arg, unsigned *out)
-{
-    uint64_t v;
-
-    if (parse_u64(arg, &v) || v == 0 || v > UINT_MAX)
-        return bad_value("--threads", arg, "a thread count, at least 1");
-    if (v > REPLAY_MAX_THREADS)
-        return usage_error("replay", "--threads N > 1 is not supported yet "
-                           "(got %s)", arg);
-    *out = (unsigned)v;
-    return 0;
 }
 
 static int parse_bytes(const char *opt, const char *arg, uint64_t *out)
@@ -177,30 +181,79 @@ static int model_option(int c, const char *arg, struct heap_config *cfg)
     return EXIT_USAGE;
 }
 
+/* --counters is checked here so that a bad list costs no decoding. */
+static int check_counters(const char *list)
+{
+    struct counter_set cs;
+    char why[256];
+
+    if (strcmp(list, "none") == 0)
+        return 0;
+    if (counters_parse(list, &cs, why, sizeof(why)))
+        return usage_error("replay", "--counters: %s", why);
+    counters_free(&cs);
+    return 0;
+}
+
+/* The measurement's own options. */
+static int run_option(int c, const char *arg, struct replay_options *o)
+{
+    uint64_t n;
+
+    switch (c) {
+    case OPT_THREADS:
+        return parse_unsigned("--threads", arg, 1, REPLAY_MAX_THREADS,
+                              &o->threads);
+    case OPT_FLUSH_PEERS:
+        return parse_unsigned("--flush-peers", arg, 0, REPLAY_MAX_PEERS,
+                              &o->flush_peers);
+    case OPT_WARMUP:
+        return parse_unsigned("--warmup", arg, 0, 1000, &o->warmup);
+    case OPT_REPETITIONS:
+        return parse_unsigned("--repetitions", arg, 1, 1000, &o->repetitions);
+    case OPT_CHUNK_EVENTS:
+        if (parse_u64(arg, &n) || n < 1 || n > UINT32_MAX)
+            return bad_value("--chunk-events", arg, "1 .. 4294967295");
+        o->chunk_events = (size_t)n;
+        return 0;
+    case OPT_PIN:
+        if (pin_mode_parse(arg, &o->pin))
+            return bad_value("--pin", arg, "compact, scatter or none");
+        return 0;
+    case OPT_TIMING:
+        if (replay_timing_parse(arg, &o->timing))
+            return bad_value("--timing", arg, "both, batch or op");
+        return 0;
+    case OPT_TIMER:
+        if (timer_choice_parse(arg, &o->timer))
+            return bad_value("--timer", arg, "auto or clock");
+        return 0;
+    case OPT_COUNTERS:
+        o->counters = arg;
+        return check_counters(arg);
+    case OPT_SEED:
+        if (parse_u64(arg, &o->seed))
+            return bad_value("--seed", arg, "an unsigned integer");
+        return 0;
+    }
+    return -1;   /* not one of these */
+}
+
 static int replay_option(int c, const char *arg, struct replay_args *a)
 {
-    struct replay_setup *s = &a->setup;
-    char why[256];
+    int rc;
 
     switch (c) {
     case OPT_HELP:       a->help = true; return 0;
-    case OPT_BACKEND:    s->backend = arg; return 0;
-    case OPT_TRACE:      s->trace_path = arg; return 0;
+    case OPT_BY_SIZE:    a->by_size = true; return 0;
+    case OPT_BACKEND:    a->backend = arg; return 0;
+    case OPT_TRACE:      a->trace_path = arg; return 0;
     case OPT_JSON:       a->json_path = arg; return 0;
     case OPT_PLACEMENTS: a->placements_path = arg; return 0;
-    case OPT_THREADS:    return parse_threads(arg, &s->threads);
-    case OPT_PIN:        return parse_pin(arg, &s->pin);
-    case OPT_SEED:
-        if (parse_u64(arg, &s->seed))
-            return bad_value("--seed", arg, "an unsigned integer");
-        return 0;
-    case OPT_COUNTERS:
-        counters_free(&s->counters);
-        if (counters_parse(arg, &s->counters, why, sizeof(why)))
-            return usage_error("replay", "%s", why);
-        return 0;
     }
-    return model_option(c, arg, &s->cfg);
+    if ((rc = run_option(c, arg, &a->opt)) >= 0)
+        return rc;
+    return model_option(c, arg, &a->cfg);
 }
 
 static int parse_args(int argc, char **argv, struct replay_args *a)
@@ -208,10 +261,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
     int c, rc;
 
     memset(a, 0, sizeof(*a));
-    heap_config_defaults(&a->setup.cfg);
-    a->setup.threads = 1;
-    a->setup.pin = "none";
-    a->setup.seed = DEFAULT_SEED;
+    heap_config_defaults(&a->cfg);
+    replay_options_defaults(&a->opt);
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", replay_options, NULL)) != -1) {
@@ -224,70 +275,17 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
         return 0;
     if (optind < argc)
         return usage_error("replay", "unexpected argument '%s'", argv[optind]);
-    if (!a->setup.backend)
+    if (!a->backend)
         return usage_error("replay", "--backend is required "
                            "(see 'xheap backends')");
-    if (!backend_find(a->setup.backend))
-        return unknown_backend(a->setup.backend);
-    if (!a->setup.trace_path)
+    if (!backend_find(a->backend))
+        return unknown_backend(a->backend);
+    if (!a->trace_path)
         return usage_error("replay", "--trace is required");
     return 0;
 }
 
 /* ---- output -------------------------------------------------------- */
-
-static void print_latency(const char *name, const struct latency_summary *l)
-{
-    if (l->count == 0) {
-        printf("%-10s 0 calls\n", name);
-        return;
-    }
-    printf("%-10s %" PRIu64 " calls, ns: mean %.1f  p50 %" PRIu32 "  p99 %"
-           PRIu32 "  p99.9 %" PRIu32 "  max %" PRIu32 "\n", name, l->count,
-           l->mean, l->p50, l->p99, l->p999, l->max);
-}
-
-static void print_summary(const struct replay_setup *s,
-                          const struct replay_trace *t,
-                          const struct replay_result *r)
-{
-    const struct heap_stats *st = &r->stats;
-    char buf[256];
-    const char *note;
-
-    printf("backend    %s, page size %zu, 1 thread\n", s->backend,
-           s->cfg.page_size);
-    printf("trace      %s: %zu events (%" PRIu64 " a, %" PRIu64 " f, %" PRIu64
-           " r, %" PRIu64 " w)\n", t->path, t->n_events, t->n_alloc, t->n_free,
-           t->n_realloc, t->n_write);
-    printf("time       %.3f ms, %.1f ns/op overall; latencies include "
-           "one clock read (%" PRIu32 " ns)\n",
-           r->time_ns_total / 1e6, r->ns_per_op, r->timer_ns);
-    for (int c = 0; c < CALL_KINDS; c++)
-        print_latency(replay_call_name(c), &r->latency[c]);
-    printf("failed     %" PRIu64 " allocations (%" PRIu64
-           " f/w on failed ids skipped)\n", st->failed, r->skipped);
-    if (st->frames_total == 0)
-        printf("memory     peak live %" PRIu64 " B; frames not known for a "
-               "system baseline\n", st->peak_live_bytes);
-    else if (st->peak_live_bytes == 0)
-        printf("memory     peak frames %" PRIu64 ", peak VA pages %" PRIu64
-               ", nothing live\n", st->peak_frames, st->peak_va_pages);
-    else
-        printf("memory     peak live %" PRIu64 " B, peak frames %" PRIu64
-               ", peak VA pages %" PRIu64 ", waste ratio %.3f\n",
-               st->peak_live_bytes, st->peak_frames, st->peak_va_pages,
-               (double)st->peak_frames * s->cfg.page_size /
-               st->peak_live_bytes - 1.0);
-    printf("mapping    %" PRIu64 " map calls, %" PRIu64 " unmap calls, %"
-           PRIu64 " flushes\n", st->map_calls, st->unmap_calls, st->flushes);
-    printf("leaked     %" PRIu64 " ids left live by the trace "
-           "(freed after the measurement)\n", r->leaked);
-    if ((note = replay_thread_note(r, buf, sizeof(buf))))
-        printf("note       %s\n", note);
-    if (s->map_limit)
-        printf("warning    %s\n", s->map_limit);
-}
 
 /* The output files, opened before the replay so a bad path costs no run. */
 struct outputs {
@@ -331,11 +329,9 @@ static int finish(struct out_file *out, const char *path, int write_failed)
     return EXIT_RUN_FAILED;
 }
 
-static int write_json(FILE *f, const struct replay_setup *s,
-                      const struct replay_trace *t,
-                      const struct replay_result *r)
+static int write_json(FILE *f, const struct replay_report *r)
 {
-    json_t *root = replay_json(s, t, r);
+    json_t *root = replay_json(r);
     int failed = !root || json_dumpf(root, f, JSON_INDENT(2)) != 0 ||
                  fputc('\n', f) == EOF;
 
@@ -344,76 +340,63 @@ static int write_json(FILE *f, const struct replay_setup *s,
 }
 
 static int write_outputs(struct replay_args *a, struct outputs *o,
-                         const struct replay_trace *t,
-                         const struct replay_result *r)
+                         const struct replay_report *r)
 {
     int rc;
 
-    rc = finish(&o->placements, a->placements_path, o->placements.f &&
-                replay_write_placements(r, o->placements.f) != 0);
+    rc = finish(&o->placements, a->placements_path,
+                o->placements.f && ferror(o->placements.f));
     if (rc == 0)
-        rc = finish(&o->json, a->json_path, o->json.f &&
-                    write_json(o->json.f, &a->setup, t, r) != 0);
+        rc = finish(&o->json, a->json_path,
+                    o->json.f && write_json(o->json.f, r) != 0);
     abort_outputs(o);   /* whatever is left after a failure */
     return rc;
 }
 
 /* ---- the command --------------------------------------------------- */
 
-/* Everything after a valid command line: load, create, replay, report. */
+/* Everything after a valid command line: measure, report. The summary
+ * goes to stderr when a result file is standard output. */
 static int replay_main(struct replay_args *a, struct outputs *o)
 {
-    struct replay_setup *s = &a->setup;
-    struct replay_trace t;
-    struct replay_result r;
-    struct trace_error err;
-    struct heap *h;
-    char why[512];
-    int rc = 0;
+    struct replay_report r;
+    FILE *summary = (a->json_path && strcmp(a->json_path, "-") == 0) ||
+                    (a->placements_path &&
+                     strcmp(a->placements_path, "-") == 0) ? stderr : stdout;
+    int rc;
 
-    if (replay_load(s->trace_path, &t, &err) != 0) {
-        fprintf(stderr, "xheap: %s\n", err.msg);
-        return EXIT_USAGE;
-    }
-    h = heap_create(s->backend, &s->cfg, why, sizeof(why));
-    if (!h) {
-        fprintf(stderr, "xheap replay: cannot create the heap: %s\n", why);
-        replay_trace_free(&t);
-        return EXIT_RUN_FAILED;
-    }
-    if (replay_run(h, &t, o->placements.f != NULL, &r) != 0) {
-        fprintf(stderr, "xheap replay: %s\n", strerror(errno));
-        rc = EXIT_RUN_FAILED;
+    a->opt.placements = o->placements.f;
+    rc = replay_measure(&a->opt, &a->cfg, a->backend, a->trace_path, &r);
+    if (rc != REPLAY_OK) {
+        fprintf(stderr, "xheap replay: %s\n", r.error);
+        rc = rc == REPLAY_BAD_INPUT ? EXIT_USAGE : EXIT_RUN_FAILED;
     } else {
-        s->map_limit = heap_map_limit_message(h);
-        print_summary(s, &t, &r);
-        rc = write_outputs(a, o, &t, &r);
-        replay_result_free(&r);
+        replay_print(&r, summary, a->by_size);
+        fflush(summary);
+        rc = write_outputs(a, o, &r);
     }
-    heap_destroy(h);
-    replay_trace_free(&t);
+    replay_report_free(&r);
     return rc;
 }
 
 int cmd_replay(int argc, char **argv)
 {
     struct replay_args a;
+    struct outputs out;
     int rc = parse_args(argc, argv, &a);
 
-    struct outputs out;
-
-    if (rc == 0 && !a.help) {
-        int child = baseline_reexec(a.setup.backend, argc, argv);
-
-        if (child >= 0)
-            return child;
-    }
-    if (rc == 0 && a.help)
+    if (rc != 0)
+        return rc;
+    if (a.help) {
         cmd_replay_help(stdout);
-    else if (rc == 0 && (rc = open_outputs(&a, &out)) == 0) {
-        rc = replay_main(&a, &out);
-        abort_outputs(&out);   /* a no-op once written */
+        return 0;
     }
-    counters_free(&a.setup.counters);
+    /* jemalloc, mimalloc, tcmalloc: in a process of their own, preloaded. */
+    if ((rc = baseline_reexec(a.backend, argc, argv)) >= 0)
+        return rc;
+    if ((rc = open_outputs(&a, &out)) != 0)
+        return rc;
+    rc = replay_main(&a, &out);
+    abort_outputs(&out);   /* a no-op once written */
     return rc;
 }

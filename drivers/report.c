@@ -919,7 +919,7 @@ static unsigned question_of(const json_t *e)
 static void write_answers(struct render *r, FILE *f)
 {
     json_t *exps = json_object_get(r->root, "experiments"), *e;
-    char label[16], text[2 * TEXT_LEN];
+    char label[64], text[2 * TEXT_LEN];
     bool others = false;
     size_t i;
 
@@ -947,7 +947,7 @@ static void write_answers(struct render *r, FILE *f)
         if (!others)
             heading(f, "Also measured");
         others = true;
-        snprintf(label, sizeof(label), "%.13s:", name ? name : "?");
+        snprintf(label, sizeof(label), "%s:", name ? name : "?");
         answer_text(r, e, text, sizeof(text));
         wrap(f, label, ANSWER_INDENT, text);
     }

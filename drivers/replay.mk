@@ -1,0 +1,3 @@
+# The replay driver: hwloc pins the replay threads and flush peers.
+DEPS_BUILD += libhwloc-dev
+LDLIBS     += -lhwloc
