@@ -65,7 +65,8 @@ struct heap_stats {
     uint64_t allocs, frees, reallocs, failed;
     uint64_t live_bytes, peak_live_bytes;     /* as requested by callers */
     uint64_t frames_total;                    /* frames the heap manages */
-    uint64_t frames_in_use, peak_frames;      /* overhead frames included */
+    uint64_t frames_in_use;                   /* overhead frames included */
+    uint64_t peak_frames;                     /* held for callers: without */
     uint64_t overhead_frames;                 /* pool descriptor, vmap bitmap */
     uint64_t va_pages_in_use, peak_va_pages;  /* vmap pages with guards */
     uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, modelled flushes */

@@ -182,15 +182,17 @@ static void scrub_one_page(struct page_alloc *pa, uint32_t frame)
     stat_add(&pa->scrubbed_pages, 1);
 }
 
+/* The peak counts frames held for callers: the model's own (the pool's
+ * descriptor, the vmap bitmap) are no allocation's waste. */
 static void charge(struct page_alloc *pa, int64_t n, unsigned memflags)
 {
     pa->frames_in_use += (uint64_t)n;
-    if (pa->frames_in_use > pa->peak_frames)
-        pa->peak_frames = pa->frames_in_use;
     if (memflags & MEMF_overhead)
         pa->overhead_frames += (uint64_t)n;
     else
         op_rec.frames += n;
+    if (pa->frames_in_use - pa->overhead_frames > pa->peak_frames)
+        pa->peak_frames = pa->frames_in_use - pa->overhead_frames;
 }
 
 static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,

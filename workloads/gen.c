@@ -413,11 +413,22 @@ static unsigned request_flags(const struct gen_params *p)
     return (p->contig ? TRACE_CONTIG : 0) | (p->zero ? TRACE_ZERO : 0);
 }
 
-/* pairs: allocate one size and free it at once; the fast path, nothing else. */
+/* pairs: allocate one size and free it at once; the fast path, nothing
+ * else. With --live K, K blocks are allocated before they are freed in the
+ * same order, so that a path's waste shows with many blocks live. */
 static int emit_pairs(struct gen_out *o, const struct gen_params *p)
 {
-    while (budget(o, p) >= 2)
-        emit_free(o, emit_alloc(o, p->size, request_flags(p), 0));
+    uint64_t *ids = malloc(p->live * sizeof *ids);
+
+    if (!ids)
+        return -1;
+    while (budget(o, p) >= 2 * p->live) {
+        for (uint64_t n = 0; n < p->live; n++)
+            ids[n] = emit_alloc(o, p->size, request_flags(p), 0);
+        for (uint64_t n = 0; n < p->live; n++)
+            emit_free(o, ids[n]);
+    }
+    free(ids);
     return 0;
 }
 
@@ -994,6 +1005,7 @@ static int parse_opt(enum gen_opt o, const char *text, struct gen_params *p,
 
 static const struct gen_knob pairs_knobs[] = {
     { GEN_SIZE, "64", "request size" },
+    { GEN_LIVE, "1", "blocks allocated before they are freed" },
     { GEN_CONTIG, "off", "requests need contiguous memory" },
     { GEN_ZERO, "off", "requests need zeroed memory" },
     KNOB_END,
