@@ -3,7 +3,8 @@
 #   make          build build/xheap (installs missing Debian packages first)
 #   make test     unit tests, the model checker, and the checker under
 #                 AddressSanitizer + UBSan
-#   make bench    the default suite (see README.md)
+#   make bench    the default suite into results/<time>-<host>/ (QUICK=1:
+#                 the quick one)
 #   make clean
 
 BUILD    := build
@@ -42,7 +43,7 @@ TEST_EXTRA :=
 FRAGMENTS  := $(sort $(wildcard */*.mk */*/*.mk))
 include $(FRAGMENTS)
 
-.PHONY: all deps test bench clean check-model check-san
+.PHONY: all deps test bench clean
 all: $(BUILD)/xheap $(EXTRA_BINS)
 
 deps: $(DEPS_STAMP)
@@ -87,10 +88,10 @@ SAN_TESTS := $(BUILD)/tests/san/test_model_check $(BUILD)/tests/san/test_replay
 test: $(TEST_BIN) $(BUILD)/xheap $(EXTRA_BINS) $(SAN_TESTS) $(TEST_EXTRA)
 	@tests/run.sh $(BUILD)
 
-bench: $(BUILD)/xheap
-	@echo "make bench: the suite runner arrives with issue 4 (xheap run);" \
-	      "for now see README.md for xheap replay" >&2
-	@exit 1
+# make bench QUICK=1 runs the quick suite; BENCH=file another bench.toml.
+BENCH ?= bench.toml
+bench: all
+	$(BUILD)/xheap run $(BENCH) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(BUILD)

@@ -21,6 +21,7 @@
 #define MAX_SERIES   24
 #define NAME_LEN     64
 #define MAX_ORDERS   64
+#define MAX_ROUNDS   1024   /* aging probe rounds kept for q4_fragmentation */
 #define MIB          (1024.0 * 1024.0)
 
 /* ---- reading what a child wrote ---- */
@@ -106,9 +107,17 @@ bool answers_want_placements(const struct experiment *e)
     return e->workload && strcmp(e->workload->name, "aging") == 0;
 }
 
-/* Counts, per order, the aging probe's requests in the trace (GEN_PROBE_ID)
- * and those that succeeded (their rows in the placements CSV). */
-static int count_probes(const char *path, bool csv, uint64_t *count)
+/* The aging probe's requests (GEN_PROBE_ID: round and order) as the trace
+ * has them, and those that succeeded (their rows in the placements CSV):
+ * per order, how many were asked and got; per round, the highest order
+ * that succeeded, the largest contiguous block memory could still give. */
+struct probes {
+    uint64_t asked[MAX_ORDERS], got[MAX_ORDERS];
+    int best[MAX_ROUNDS];
+    unsigned rounds;
+};
+
+static int count_probes(const char *path, bool csv, struct probes *pr)
 {
     FILE *f = fopen(path, "r");
     char line[512];
@@ -116,12 +125,24 @@ static int count_probes(const char *path, bool csv, uint64_t *count)
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f)) {
-        unsigned long long id;
+        unsigned long long id, round;
+        unsigned order;
         int ok = csv ? sscanf(line, "%llu,", &id)
                      : sscanf(line, "a %llu ", &id);
 
-        if (ok == 1 && id >= GEN_PROBE_ID_BASE)
-            count[(id - GEN_PROBE_ID_BASE) % 100 % MAX_ORDERS]++;
+        if (ok != 1 || id < GEN_PROBE_ID_BASE)
+            continue;
+        round = (id - GEN_PROBE_ID_BASE) / 100;
+        order = (unsigned)((id - GEN_PROBE_ID_BASE) % 100 % MAX_ORDERS);
+        if (!csv) {
+            pr->asked[order]++;
+        } else {
+            pr->got[order]++;
+            if (round < MAX_ROUNDS && (int)order > pr->best[round])
+                pr->best[round] = (int)order;
+        }
+        if (round < MAX_ROUNDS && round + 1 > pr->rounds)
+            pr->rounds = (unsigned)round + 1;
     }
     fclose(f);
     return 0;
@@ -130,21 +151,32 @@ static int count_probes(const char *path, bool csv, uint64_t *count)
 static int collect_probes(json_t *run, const char *trace, const char *csv,
                           char *why, size_t len)
 {
-    uint64_t asked[MAX_ORDERS] = { 0 }, got[MAX_ORDERS] = { 0 };
-    json_t *probes = json_array();
+    struct probes *pr = calloc(1, sizeof *pr);
+    json_t *orders = json_array(), *rounds = json_array();
+    json_t *metrics = json_object_get(run, "metrics");
 
-    if (count_probes(trace, false, asked) || count_probes(csv, true, got)) {
-        snprintf(why, len, "cannot read the aging probe's %s or %s", trace,
-                 csv);
-        json_decref(probes);
+    if (!pr)
+        return -1;
+    for (unsigned r = 0; r < MAX_ROUNDS; r++)
+        pr->best[r] = -1;
+    if (count_probes(trace, false, pr) || count_probes(csv, true, pr)) {
+        snprintf(why, len, "cannot read the aging probe's %.400s or %.400s",
+                 trace, csv);
+        free(pr);
+        json_decref(orders);
+        json_decref(rounds);
         return -1;
     }
     for (int o = 0; o < MAX_ORDERS; o++)
-        if (asked[o])
-            json_array_append_new(probes, json_pack("{s:i, s:I, s:I}",
-                                  "order", o, "asked", (json_int_t)asked[o],
-                                  "got", (json_int_t)got[o]));
-    json_object_set_new(json_object_get(run, "metrics"), "probes", probes);
+        if (pr->asked[o])
+            json_array_append_new(orders, json_pack("{s:i, s:I, s:I}",
+                                  "order", o, "asked", (json_int_t)pr->asked[o],
+                                  "got", (json_int_t)pr->got[o]));
+    for (unsigned r = 0; r < pr->rounds; r++)
+        json_array_append_new(rounds, json_integer(pr->best[r]));
+    json_object_set_new(metrics, "probes", orders);
+    json_object_set_new(metrics, "largest_order_by_round", rounds);
+    free(pr);
     return 0;
 }
 
@@ -393,6 +425,17 @@ static const char *figure_of(const json_t *x)
     return NULL;
 }
 
+/* Whether X draws into FIG: its own figure, and for the aging probe of
+ * question 4 the largest-order-by-round figure too. */
+static bool serves(const json_t *x, const char *fig)
+{
+    const char *name = figure_of(x);
+
+    if (question(x) == 4 && strcmp(fig, "q4_fragmentation") == 0)
+        return true;
+    return name && strcmp(name, fig) == 0;
+}
+
 /* Adds one run of X to its figure. */
 static void draw_run(struct fig *f, const json_t *x, const json_t *run)
 {
@@ -421,6 +464,14 @@ static void draw_run(struct fig *f, const json_t *x, const json_t *run)
                x_ = f->name[1] == '3' ? sweep(run, "size") : page / 1024;
 
         fig_put(f, x_, NULL, b, w, w, w);
+    } else if (strcmp(f->name, "q4_fragmentation") == 0) {
+        json_t *best, *rounds = json_object_get(json_object_get(run, "metrics"),
+                                                "largest_order_by_round");
+        size_t i;
+
+        json_array_foreach(rounds, i, best)
+            fig_put(f, (double)i + 1, NULL, b, jnum(best), jnum(best),
+                    jnum(best));
     } else if (strcmp(f->name, "q4_contig") == 0) {
         json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
                                              "probes");
@@ -509,7 +560,8 @@ static void draw_q1_difference(struct fig *f, const json_t *exps)
 
 static const struct { const char *name; bool label_x; } figures[] = {
     { "q1_small_cost", false }, { "q2_vmalloc_cost", false },
-    { "q3_waste", false }, { "q4_contig", false }, { "q5_xenheap", false },
+    { "q3_waste", false }, { "q4_contig", false },
+    { "q4_fragmentation", false }, { "q5_xenheap", false },
     { "q6_page_size", false }, { "q6_waste", false },
     { "q7_directmap", true }, { "q8_lifetime", true }, { "q9_access", false },
     { "baselines", true }, { "scaling", false },
@@ -529,9 +581,7 @@ void answers_figures(json_t *experiments, const char *dir)
         f->name = figures[n].name;
         f->label_x = figures[n].label_x;
         json_array_foreach(experiments, i, x) {
-            const char *name = figure_of(x);
-
-            if (!name || strcmp(name, f->name) != 0)
+            if (!serves(x, f->name))
                 continue;
             json_array_foreach(json_object_get(x, "runs"), j, run)
                 if (ok_run(run))

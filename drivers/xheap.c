@@ -5,6 +5,7 @@
 #include "drivers/access.h"
 #include "drivers/cli.h"
 #include "drivers/compare.h"
+#include "drivers/docs.h"
 #include "drivers/record.h"
 #include "drivers/report.h"
 #include "drivers/suite.h"
@@ -33,6 +34,8 @@ static const struct command commands[] = {
       cmd_report, cmd_report_help },
     { "compare", "which differences between two results folders are real",
       cmd_compare, cmd_compare_help },
+    { "docs", "render the allocator rubric from a results folder", cmd_docs,
+      cmd_docs_help },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
