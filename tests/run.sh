@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs every test binary under BUILD/tests, then the sanitizer builds under
-# BUILD/tests/san with a shorter model-checker run, and ends with one
+# Runs every test program: the unit tests under BUILD/tests, the sanitizer
+# builds under BUILD/tests/san (a shorter model-checker run), then the
+# reliability checks that are scripts (a short fuzz run, a short soak, the
+# ThreadSanitizer replay, valgrind on every backend). Ends with one
 # "N passed, N failed" line counting test programs.
 set -u
 build=${1:-build}
@@ -23,5 +25,9 @@ done
 for t in "$build"/tests/san/test_*; do
     [ -x "$t" ] && run env XHEAP_CHECK_OPS="${XHEAP_SAN_CHECK_OPS:-100000}" "$t"
 done
+[ -x tests/fuzz/run.sh ] && run tests/fuzz/run.sh "${XHEAP_FUZZ_SECONDS:-7}"
+[ -x tests/soak.sh ] && run tests/soak.sh "${XHEAP_SOAK_SECONDS:-15}"
+[ -x tests/tsan/run.sh ] && run tests/tsan/run.sh
+[ -x tests/valgrind.sh ] && run tests/valgrind.sh
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
