@@ -640,9 +640,17 @@ static void list_medians(const json_t *x, char *out, size_t len)
     json_array_foreach(json_object_get(x, "runs"), i, run) {
         double m = median_of(run, "ns_per_op");
 
-        if (ok_run(run) && !isnan(m) && at < len)
-            at += (size_t)snprintf(out + at, len - at, "%s%s %.1f",
-                                   at ? ", " : "", rstr(run, "backend"), m);
+        double failed = metric(run, "failed"), asked = metric(run, "allocs") +
+                                                      metric(run, "reallocs");
+
+        if (!ok_run(run) || isnan(m) || at >= len)
+            continue;
+        at += (size_t)snprintf(out + at, len - at, "%s%s %.1f",
+                               at ? ", " : "", rstr(run, "backend"), m);
+        /* A failed allocation is cheap: say so, or the median flatters. */
+        if (failed > 0 && asked > 0 && at < len)
+            at += (size_t)snprintf(out + at, len - at, " (%.0f%% failed)",
+                                   100 * failed / asked);
     }
 }
 
