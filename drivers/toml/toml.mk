@@ -1,4 +1,4 @@
-# The TOML reader behind drivers/config.c: cpptoml (C++, header only) behind
+# The TOML reader behind drivers/config_*.c: cpptoml (C++, header only) behind
 # a C API, and the scanner that gives each key its line (cpptoml keeps none).
 # Both objects join libxheap.a and its sanitizer twin.
 TOML_OBJ := drivers/toml/toml_shim.o drivers/toml/toml_lines.o
