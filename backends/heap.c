@@ -57,6 +57,9 @@ void heap_config_defaults(struct heap_config *cfg)
     cfg->directmap = true;
     cfg->scrub = true;
     cfg->flush = FLUSH_PER_PAGE;
+    cfg->max_map_count = 0;          /* no faults: see docs/faults.md */
+    cfg->fail_map_at = cfg->fail_map_every = 0;
+    cfg->fail_unmap_at = cfg->fail_unmap_every = 0;
 }
 
 static const char *const flush_names[] = {

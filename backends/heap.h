@@ -36,6 +36,13 @@ struct heap_config {
     bool     hugepages;      /* ask for transparent huge pages on the directmap */
     enum flush_policy flush;
     unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending */
+    /* Fault injection (docs/faults.md); all 0: none. */
+    unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
+                                at most 65536; 0: only the host's limit */
+    uint64_t fail_map_at;    /* map call N fails (counted as map_calls) */
+    uint64_t fail_map_every; /* and every this many after it (alone: every
+                                Nth call) */
+    uint64_t fail_unmap_at, fail_unmap_every;   /* the same for unmaps */
 };
 
 void heap_config_defaults(struct heap_config *cfg);

@@ -331,7 +331,9 @@ void *alloc_xenheap_pages(struct page_alloc *pa, unsigned order,
      * (CONFIG_ONDEMAND_DIRECTMAP). */
     if (!pa->frames->directmap_on &&
         map_frames(pa->mapper, va, frame, 1u << order) != 0) {
-        free_heap_pages(pa, frame, order, false, memflags);
+        /* Handed out unscrubbed, they go back as a free would leave them. */
+        free_heap_pages(pa, frame, order, pa->scrub && !is_separate_xenheap(pa),
+                        memflags);
         return NULL;
     }
     return va;

@@ -315,28 +315,32 @@ void vfree(struct xen_model *m, void *va)
 {
     struct vmap *v = &m->vmap;
     uint32_t start = vm_index(m, va), pages, i;
+    bool lazy = m->cfg.flush == FLUSH_LAZY, deferred, purge;
 
     if (!start)
         return;
     pages = vm_size(m, va);
-    if (m->cfg.flush == FLUSH_LAZY) {
-        spin_lock(&v->lock);
-        bool deferred = defer_area(v, start, pages);
-        bool purge = v->lazy_pages > v->lazy_max;
-        spin_unlock(&v->lock);
-        if (!deferred) {
-            unmap_range(&m->mapper, va, pages, true);
-            vm_free_bits(m, start);
-        }
-        if (purge)
-            vm_purge_lazy(m);
-    } else {
+    if (!lazy)
         unmap_pages(&m->mapper, va, pages);
-        vm_free_bits(m, start);
-    }
-    /* Xen lists the pages at the head, so frees them last page first. */
+    /* Xen lists the pages at the head, so frees them last page first. The
+     * frames are read while the area still holds its place: once its bits
+     * are free another thread may take it and rewrite frame_of. */
     for (i = pages; i-- > 0;)
         free_domheap_pages(&m->pa, v->frame_of[start + i], 0);
+    if (!lazy) {
+        vm_free_bits(m, start);
+        return;
+    }
+    spin_lock(&v->lock);
+    deferred = defer_area(v, start, pages);
+    purge = v->lazy_pages > v->lazy_max;
+    spin_unlock(&v->lock);
+    if (!deferred) {
+        unmap_range(&m->mapper, va, pages, true);
+        vm_free_bits(m, start);
+    }
+    if (purge)
+        vm_purge_lazy(m);
 }
 
 /* ---- set-up ---- */

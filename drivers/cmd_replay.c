@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "backends/faults.h"
 #include "backends/heap.h"
 #include "drivers/baseline.h"
 #include "drivers/cli.h"
@@ -60,6 +61,15 @@ static const char replay_usage[] =
     "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n"
     "  --seed S           seed recorded with the result (default 1)\n"
     "\n"
+    "Fault injection (docs/faults.md; every heap counts its calls from 1):\n"
+    "  --max-map-count N  refuse mappings past N of the model's own, as the\n"
+    "                     kernel does past vm.max_map_count (at most 65536;\n"
+    "                     0: the host's limit only)\n"
+    "  --fail-map-at N    map call N fails (as map_calls numbers them)\n"
+    "  --fail-map-every P and every Pth after it (alone: calls P, 2P, ...)\n"
+    "  --fail-unmap-at N  unmap call N fails: its pages stay mapped\n"
+    "  --fail-unmap-every P  and every Pth after it\n"
+    "\n"
     "docs/replay.md says how the numbers are measured and how to read them.\n";
 
 void cmd_replay_help(FILE *f)
@@ -73,7 +83,8 @@ enum {
     OPT_VMAP_SIZE, OPT_MAX_ORDER, OPT_NO_DIRECTMAP, OPT_NO_SCRUB,
     OPT_HUGEPAGES, OPT_FLUSH, OPT_LAZY_MAX_PAGES, OPT_SEED, OPT_HELP,
     OPT_FLUSH_PEERS, OPT_WARMUP, OPT_REPETITIONS, OPT_TIMING, OPT_TIMER,
-    OPT_CHUNK_EVENTS, OPT_BY_SIZE,
+    OPT_CHUNK_EVENTS, OPT_BY_SIZE, OPT_MAX_MAP_COUNT, OPT_FAIL_MAP_AT,
+    OPT_FAIL_MAP_EVERY, OPT_FAIL_UNMAP_AT, OPT_FAIL_UNMAP_EVERY,
 };
 
 static const struct option replay_options[] = {
@@ -102,6 +113,11 @@ static const struct option replay_options[] = {
     { "flush",          required_argument, NULL, OPT_FLUSH },
     { "lazy-max-pages", required_argument, NULL, OPT_LAZY_MAX_PAGES },
     { "seed",           required_argument, NULL, OPT_SEED },
+    { "max-map-count",  required_argument, NULL, OPT_MAX_MAP_COUNT },
+    { "fail-map-at",    required_argument, NULL, OPT_FAIL_MAP_AT },
+    { "fail-map-every", required_argument, NULL, OPT_FAIL_MAP_EVERY },
+    { "fail-unmap-at",  required_argument, NULL, OPT_FAIL_UNMAP_AT },
+    { "fail-unmap-every", required_argument, NULL, OPT_FAIL_UNMAP_EVERY },
     { "help",           no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -153,6 +169,14 @@ static int parse_unsigned(const char *opt, const char *arg, uint64_t lo,
     return 0;
 }
 
+/* A call number for the fault plans: 0 (none) or more. */
+static int parse_count(const char *opt, const char *arg, uint64_t *out)
+{
+    if (parse_u64(arg, out))
+        return bad_value(opt, arg, "a call number, 0 for none");
+    return 0;
+}
+
 /* The model knobs, straight into struct heap_config. */
 static int model_option(int c, const char *arg, struct heap_config *cfg)
 {
@@ -177,6 +201,17 @@ static int model_option(int c, const char *arg, struct heap_config *cfg)
     case OPT_LAZY_MAX_PAGES:
         return parse_unsigned("--lazy-max-pages", arg, 1, UINT_MAX,
                               &cfg->lazy_max_pages);
+    case OPT_MAX_MAP_COUNT:
+        return parse_unsigned("--max-map-count", arg, 0, MAP_COUNT_MAX,
+                              &cfg->max_map_count);
+    case OPT_FAIL_MAP_AT:
+        return parse_count("--fail-map-at", arg, &cfg->fail_map_at);
+    case OPT_FAIL_MAP_EVERY:
+        return parse_count("--fail-map-every", arg, &cfg->fail_map_every);
+    case OPT_FAIL_UNMAP_AT:
+        return parse_count("--fail-unmap-at", arg, &cfg->fail_unmap_at);
+    case OPT_FAIL_UNMAP_EVERY:
+        return parse_count("--fail-unmap-every", arg, &cfg->fail_unmap_every);
     }
     return EXIT_USAGE;
 }
