@@ -40,9 +40,11 @@ static inline unsigned long bsize(const struct bhdr *b)
     return b->size & BLOCK_SIZE_MASK;
 }
 
+/* The header after b's data: size bytes past where the data starts (as
+ * Xen's GET_NEXT_BLOCK, without indexing past the 16-byte array). */
 static inline struct bhdr *next_block(struct bhdr *b, unsigned long size)
 {
-    return (struct bhdr *)(b->ptr.buffer + size);
+    return (struct bhdr *)((char *)&b->ptr + size);
 }
 
 static inline struct bhdr *data_to_hdr(const void *p)

@@ -111,9 +111,15 @@ static int read_sweep_key(struct loader *L, const struct toml_node *n,
     if (!s->values)
         return fail(L, n->line, "out of memory");
     e->n_sweeps++;
-    for (s->n = 0; s->n < n->n; s->n++)
+    for (s->n = 0; s->n < n->n; s->n++) {
         if (read_sweep_value(L, &n->kids[s->n], s, where) != 0)
             return -1;
+        /* Two equal values would make two points with one id. */
+        for (size_t j = 0; j < s->n; j++)
+            if (strcmp(s->values[j].text, s->values[s->n].text) == 0)
+                return fail(L, n->kids[s->n].line, "%s in %s: %s is listed "
+                            "twice", n->key, where, s->values[j].text);
+    }
     return 0;
 }
 

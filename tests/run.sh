@@ -25,7 +25,7 @@ done
 for t in "$build"/tests/san/test_*; do
     [ -x "$t" ] && run env XHEAP_CHECK_OPS="${XHEAP_SAN_CHECK_OPS:-100000}" "$t"
 done
-[ -x tests/fuzz/run.sh ] && run tests/fuzz/run.sh "${XHEAP_FUZZ_SECONDS:-7}"
+[ -x tests/fuzz/run.sh ] && run env BUILD="$build" tests/fuzz/run.sh "${XHEAP_FUZZ_SECONDS:-7}"
 [ -x tests/soak.sh ] && run tests/soak.sh "${XHEAP_SOAK_SECONDS:-15}"
 [ -x tests/tsan/run.sh ] && run tests/tsan/run.sh
 [ -x tests/valgrind.sh ] && run tests/valgrind.sh

@@ -432,7 +432,8 @@ static int mtrace_line(struct mtrace_state *m, const struct mtrace_line *l,
     char op;
     int rc = 0;
 
-    if (!s || !strchr("+-<>!", s[0]) || s[1] != ' ')
+    /* strchr would find the terminator of an empty rest: test it first. */
+    if (!s || !s[0] || !strchr("+-<>!", s[0]) || s[1] != ' ')
         return bad(l, "not an mtrace line", text);
     op = s[0];
     s += 2;
