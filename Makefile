@@ -7,6 +7,7 @@
 #                 the quick one)
 #   make clean
 
+.DEFAULT_GOAL := all
 BUILD    := build
 CC       := gcc
 OPT      ?= -O2

@@ -11,12 +11,16 @@
 #include "backends/heap.h"
 
 /* Address space only; pages appear when a trace touches them. Running past
- * the end wraps to the start, so the null backend never fails. */
-#define NULL_ARENA (64ull << 30)
-#define NULL_ALIGN 16u
+ * the end wraps to the start, so the null backend never fails. Where that
+ * much cannot be reserved (valgrind refuses 64 GiB) it halves, down to
+ * NULL_ARENA_MIN. */
+#define NULL_ARENA     (64ull << 30)
+#define NULL_ARENA_MIN (256ull << 20)
+#define NULL_ALIGN     16u
 
 struct bump {
     char  *base;
+    size_t size;
     size_t next;
 };
 
@@ -26,8 +30,12 @@ static int null_init(struct heap *h, const struct heap_config *cfg)
 
     if (!b)
         return -1;
-    b->base = mmap(NULL, NULL_ARENA, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    for (b->size = NULL_ARENA; b->size >= NULL_ARENA_MIN; b->size /= 2) {
+        b->base = mmap(NULL, b->size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (b->base != MAP_FAILED)
+            break;
+    }
     if (b->base == MAP_FAILED) {
         snprintf(h->error, sizeof h->error, "cannot reserve the bump arena");
         free(b);
@@ -46,7 +54,7 @@ static void *null_alloc(struct heap *h, size_t size, size_t align,
                   a - NULL_ALIGN;
     size_t at;
 
-    if (size > NULL_ARENA / 4 || a > NULL_ARENA / 4)
+    if (size > b->size / 4 || a > b->size / 4)
         return NULL;
     if (h->shared) {
         at = __atomic_fetch_add(&b->next, need, __ATOMIC_RELAXED);
@@ -54,9 +62,9 @@ static void *null_alloc(struct heap *h, size_t size, size_t align,
         at = b->next;
         b->next += need;
     }
-    /* Wrapping keeps every block inside the arena: at < ARENA / 2, and
-     * padding plus size add at most ARENA / 2. */
-    at %= NULL_ARENA / 2;
+    /* Wrapping keeps every block inside the arena: at < size / 2, and
+     * padding plus size add at most size / 2. */
+    at %= b->size / 2;
     at = (at + a - 1) & ~(a - 1);
     return b->base + at;
 }
@@ -83,7 +91,7 @@ static void null_fini(struct heap *h)
 {
     struct bump *b = h->priv;
 
-    munmap(b->base, NULL_ARENA);
+    munmap(b->base, b->size);
     free(b);
 }
 

@@ -232,13 +232,10 @@ static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
                 p = move_to(h, v_alloc(h, size, 0, 0), va, keep);
             return p;
         }
-        /* An xmalloc block up to PAGE_SIZE never crosses a page: Xen
-         * copies to the end of its page without knowing its size. Only
-         * the fallback variant has larger xmalloc blocks: copy them whole. */
-        if (va != ZERO_BLOCK_PTR && old <= PAGE(h))
-            keep = PAGE(h) - ((uintptr_t)va & (PAGE(h) - 1));
-        if (keep > size)
-            keep = size;
+        /* Xen copies to the end of the block's page, not knowing its
+         * size; the model knows it and copies only that, which keeps the
+         * same data without reading neighbours other threads may be
+         * writing. */
     } else if (vmap_in_place(h, va, size)) {
         return va;
     }

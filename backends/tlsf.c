@@ -209,7 +209,7 @@ static void split_or_use(struct xmem_pool *p, struct bhdr *b,
         insert_block(b2, p, fl, sl);
         b->size = (uint32_t)size | (b->size & PREV_FREE);
     } else {
-        next->size &= ~PREV_FREE;
+        __atomic_fetch_and(&next->size, ~PREV_FREE, __ATOMIC_RELAXED);
         b->size &= ~FREE_BLOCK;
     }
 }
@@ -302,7 +302,7 @@ void xmem_pool_free(void *ptr, struct xmem_pool *pool)
     }
     tlsf_mapping_insert(bsize(b), &fl, &sl);
     insert_block(b, pool, fl, sl);
-    tmp->size |= PREV_FREE;
+    __atomic_fetch_or(&tmp->size, PREV_FREE, __ATOMIC_RELAXED);
     spin_unlock(&pool->lock);
 }
 
@@ -321,18 +321,26 @@ void *tlsf_add_padding(void *p, unsigned long align)
     return p;
 }
 
+/* Read without the pool lock, as Xen does: the word of a live block may
+ * have its PREV_FREE bit flipped meanwhile by a neighbour's free, under the
+ * lock, so both sides use relaxed atomics (plain accesses on x86). */
+static uint32_t size_word(const struct bhdr *b)
+{
+    return __atomic_load_n(&b->size, __ATOMIC_RELAXED);
+}
+
 void *tlsf_strip_padding(void *p)
 {
-    const struct bhdr *b = data_to_hdr(p);
+    uint32_t size = size_word(data_to_hdr(p));
 
-    if (b->size & FREE_BLOCK)
-        p = (char *)p - (b->size & ~FREE_BLOCK);
+    if (size & FREE_BLOCK)
+        p = (char *)p - (size & ~FREE_BLOCK);
     return p;
 }
 
 unsigned long tlsf_block_size(const void *p)
 {
-    return bsize(data_to_hdr(p));
+    return size_word(data_to_hdr(p)) & BLOCK_SIZE_MASK;
 }
 
 /* ---- invariants ---- */

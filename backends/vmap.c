@@ -15,19 +15,29 @@
 
 /* ---- bitmap helpers (the bitmap is read through the vmap itself) ---- */
 
+/* vm_index and vm_size read the bitmap without vm_lock, as Xen's do,
+ * while allocations change other bits of the same words under it: every
+ * access is a relaxed atomic (a plain load or a locked or/and on x86). */
+static unsigned long word(const unsigned long *map, uint32_t bit)
+{
+    return __atomic_load_n(&map[bit / BITS_PER_LONG], __ATOMIC_RELAXED);
+}
+
 static bool test_bit(const unsigned long *map, uint32_t bit)
 {
-    return (map[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
+    return (word(map, bit) >> (bit % BITS_PER_LONG)) & 1;
 }
 
 static void set_bit(unsigned long *map, uint32_t bit)
 {
-    map[bit / BITS_PER_LONG] |= 1ul << (bit % BITS_PER_LONG);
+    __atomic_fetch_or(&map[bit / BITS_PER_LONG],
+                      1ul << (bit % BITS_PER_LONG), __ATOMIC_RELAXED);
 }
 
 static void clear_bit(unsigned long *map, uint32_t bit)
 {
-    map[bit / BITS_PER_LONG] &= ~(1ul << (bit % BITS_PER_LONG));
+    __atomic_fetch_and(&map[bit / BITS_PER_LONG],
+                       ~(1ul << (bit % BITS_PER_LONG)), __ATOMIC_RELAXED);
 }
 
 /* First bit >= from whose value is want, or size when there is none. */
@@ -35,14 +45,14 @@ static uint32_t find_next(const unsigned long *map, uint32_t size,
                           uint32_t from, bool want)
 {
     while (from < size) {
-        unsigned long word = map[from / BITS_PER_LONG];
+        unsigned long w = word(map, from);
 
         if (!want)
-            word = ~word;
-        word &= ~0ul << (from % BITS_PER_LONG);
-        if (word) {
+            w = ~w;
+        w &= ~0ul << (from % BITS_PER_LONG);
+        if (w) {
             uint32_t bit = (from & ~(uint32_t)(BITS_PER_LONG - 1)) +
-                           (uint32_t)__builtin_ctzl(word);
+                           (uint32_t)__builtin_ctzl(w);
 
             return bit < size ? bit : size;
         }
@@ -111,9 +121,9 @@ static bool grow_bitmap(struct xen_model *m)
         free_overhead_pages(&m->pa, frame, 0);
         return false;
     }
-    v->top += (uint32_t)(PAGE_SIZE_OF(m) * 8);
-    if (v->top > v->end)
-        v->top = v->end;
+    __atomic_store_n(&v->top, v->top + (uint32_t)(PAGE_SIZE_OF(m) * 8) > v->end
+                     ? v->end : v->top + (uint32_t)(PAGE_SIZE_OF(m) * 8),
+                     __ATOMIC_RELAXED);
     return true;
 
 fail:
@@ -158,7 +168,7 @@ static uint32_t vm_index(struct xen_model *m, const void *va)
     if (off < v->end / 8)
         return 0;
     idx = (uint32_t)(off / PAGE_SIZE_OF(m));
-    if (idx >= v->top)
+    if (idx >= __atomic_load_n(&v->top, __ATOMIC_RELAXED))
         return 0;
     return !test_bit(v->bitmap, idx - 1) && test_bit(v->bitmap, idx) ? idx : 0;
 }
@@ -170,7 +180,8 @@ unsigned vm_size(struct xen_model *m, const void *va)
 
     if (!start)
         return 0;
-    end = find_next(v->bitmap, v->top, start + 1, false);
+    end = find_next(v->bitmap, __atomic_load_n(&v->top, __ATOMIC_RELAXED),
+                    start + 1, false);
     return end - start;
 }
 

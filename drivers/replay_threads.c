@@ -300,7 +300,7 @@ void replay_stop_workers(struct engine *e, unsigned created)
     if (created <= 1)
         return;
     e->kind = PASS_QUIT;
-    e->start.n = created;
+    __atomic_store_n(&e->start.n, created, __ATOMIC_RELAXED);
     spin_barrier_wait(&e->start);
     for (unsigned t = 1; t < created; t++)
         pthread_join(e->w[t].tid, NULL);

@@ -369,7 +369,8 @@ void spin_barrier_wait(struct spin_barrier *b)
     unsigned spins = 0;
     uint64_t until = 0;
 
-    if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_SEQ_CST) == b->n) {
+    if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_SEQ_CST) ==
+        __atomic_load_n(&b->n, __ATOMIC_RELAXED)) {
         __atomic_store_n(&b->arrived, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&b->rousing, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&b->phase, phase + 1, __ATOMIC_SEQ_CST);
