@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,33 @@ int bad_option(const char *cmd, int ret, char **argv)
                            word, cmd);
     return usage_error(cmd, "unknown option '%s' (see 'xheap help %s')",
                        word, cmd);
+}
+
+int bad_option_value(const char *cmd, const char *opt, const char *value,
+              const char *want)
+{
+    return usage_error(cmd, "bad value '%s' for %s: want %s", value, opt,
+                       want);
+}
+
+int parse_bytes_arg(const char *cmd, const char *opt, const char *arg,
+                    uint64_t *out)
+{
+    if (parse_size(arg, out))
+        return bad_option_value(cmd, opt, arg, "a size such as 4096, 64K, 512M, 16G");
+    return 0;
+}
+
+int parse_range_arg(const char *cmd, const char *opt, const char *arg,
+                    uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char want[64];
+
+    if (parse_u64(arg, out) || *out < lo || *out > hi) {
+        snprintf(want, sizeof want, "%" PRIu64 " .. %" PRIu64, lo, hi);
+        return bad_option_value(cmd, opt, arg, want);
+    }
+    return 0;
 }
 
 int parse_u64(const char *s, uint64_t *out)

@@ -35,6 +35,17 @@ int usage_error(const char *cmd, const char *fmt, ...)
  */
 int bad_option(const char *cmd, int ret, char **argv);
 
+/* "xheap CMD: bad value 'VALUE' for OPT: want WANT"; returns EXIT_USAGE. */
+int bad_option_value(const char *cmd, const char *opt, const char *value,
+                     const char *want);
+
+/* A size such as 4096, 64K, 512M or 16G; a number in LO .. HI. 0 on
+ * success, else bad_option_value's line and EXIT_USAGE. */
+int parse_bytes_arg(const char *cmd, const char *opt, const char *arg,
+                    uint64_t *out);
+int parse_range_arg(const char *cmd, const char *opt, const char *arg,
+                    uint64_t lo, uint64_t hi, uint64_t *out);
+
 /* Plain decimal, no sign, overflow checked. 0 on success. */
 int parse_u64(const char *s, uint64_t *out);
 

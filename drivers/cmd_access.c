@@ -7,6 +7,7 @@
 #include "drivers/access.h"
 #include "drivers/baseline.h"
 #include "drivers/cli.h"
+#include "drivers/model_options.h"
 
 #define DEFAULT_BACKENDS    "vmalloc,xmalloc"
 #define DEFAULT_WORKING_SET (64ull << 20)
@@ -15,7 +16,6 @@
 #define DEFAULT_REPETITIONS 5
 #define DEFAULT_SEED        1
 #define MAX_BACKENDS        16
-#define MAX_ORDER_LIMIT     40
 /* Without --memory, the modelled memory is at least this many times the
  * working set, so that the working set never fails for want of frames. */
 #define MEMORY_PER_WORKING_SET 2
@@ -71,9 +71,7 @@ void cmd_access_help(FILE *f)
 enum {
     OPT_BACKEND = 256, OPT_WORKING_SET, OPT_BLOCK, OPT_ACCESSES, OPT_REPS,
     OPT_PATTERN,
-    OPT_WRITE, OPT_PAGE_SIZE, OPT_COUNTERS, OPT_JSON, OPT_SEED, OPT_MEMORY,
-    OPT_XENHEAP, OPT_VMAP_SIZE, OPT_MAX_ORDER, OPT_NO_DIRECTMAP, OPT_NO_SCRUB,
-    OPT_HUGEPAGES, OPT_FLUSH, OPT_LAZY_MAX_PAGES, OPT_HELP,
+    OPT_WRITE, OPT_COUNTERS, OPT_JSON, OPT_SEED, OPT_HELP,
 };
 
 static const struct option access_options[] = {
@@ -84,19 +82,10 @@ static const struct option access_options[] = {
     { "repetitions",    required_argument, NULL, OPT_REPS },
     { "pattern",        required_argument, NULL, OPT_PATTERN },
     { "write",          no_argument,       NULL, OPT_WRITE },
-    { "page-size",      required_argument, NULL, OPT_PAGE_SIZE },
     { "counters",       required_argument, NULL, OPT_COUNTERS },
     { "json",           required_argument, NULL, OPT_JSON },
     { "seed",           required_argument, NULL, OPT_SEED },
-    { "memory",         required_argument, NULL, OPT_MEMORY },
-    { "xenheap",        required_argument, NULL, OPT_XENHEAP },
-    { "vmap-size",      required_argument, NULL, OPT_VMAP_SIZE },
-    { "max-order",      required_argument, NULL, OPT_MAX_ORDER },
-    { "no-directmap",   no_argument,       NULL, OPT_NO_DIRECTMAP },
-    { "no-scrub",       no_argument,       NULL, OPT_NO_SCRUB },
-    { "hugepages",      no_argument,       NULL, OPT_HUGEPAGES },
-    { "flush",          required_argument, NULL, OPT_FLUSH },
-    { "lazy-max-pages", required_argument, NULL, OPT_LAZY_MAX_PAGES },
+    MODEL_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -109,67 +98,6 @@ struct access_args {
     bool memory_given, help;
 };
 
-static int bad_value(const char *opt, const char *value, const char *want)
-{
-    return usage_error("access", "bad value '%s' for %s: want %s", value, opt,
-                       want);
-}
-
-static int parse_bytes(const char *opt, const char *arg, uint64_t *out)
-{
-    if (parse_size(arg, out))
-        return bad_value(opt, arg, "a size such as 4096, 64K, 512M, 16G");
-    return 0;
-}
-
-static int parse_unsigned(const char *opt, const char *arg, uint64_t lo,
-                          uint64_t hi, uint64_t *out)
-{
-    char want[64];
-
-    if (parse_u64(arg, out) || *out < lo || *out > hi) {
-        snprintf(want, sizeof want, "%" PRIu64 " .. %" PRIu64, lo, hi);
-        return bad_value(opt, arg, want);
-    }
-    return 0;
-}
-
-/* The model knobs, as xheap replay takes them. */
-static int model_option(int c, const char *arg, struct access_args *a)
-{
-    struct heap_config *cfg = &a->setup.cfg;
-    uint64_t v;
-    int rc;
-
-    switch (c) {
-    case OPT_PAGE_SIZE:
-        if (parse_page_size(arg, &cfg->page_size))
-            return bad_value("--page-size", arg, PAGE_SIZES_ACCEPTED);
-        return 0;
-    case OPT_MEMORY:
-        a->memory_given = true;
-        return parse_bytes("--memory", arg, &cfg->memory_bytes);
-    case OPT_XENHEAP:   return parse_bytes("--xenheap", arg, &cfg->xenheap_bytes);
-    case OPT_VMAP_SIZE: return parse_bytes("--vmap-size", arg, &cfg->vmap_bytes);
-    case OPT_MAX_ORDER:
-        rc = parse_unsigned("--max-order", arg, 0, MAX_ORDER_LIMIT, &v);
-        cfg->max_order = (unsigned)v;
-        return rc;
-    case OPT_NO_DIRECTMAP: cfg->directmap = false; return 0;
-    case OPT_NO_SCRUB:     cfg->scrub = false; return 0;
-    case OPT_HUGEPAGES:    cfg->hugepages = true; return 0;
-    case OPT_FLUSH:
-        if (flush_policy_parse(arg, &cfg->flush))
-            return bad_value("--flush", arg, "page, range or lazy");
-        return 0;
-    case OPT_LAZY_MAX_PAGES:
-        rc = parse_unsigned("--lazy-max-pages", arg, 1, UINT_MAX, &v);
-        cfg->lazy_max_pages = (unsigned)v;
-        return rc;
-    }
-    return EXIT_USAGE;
-}
-
 static int parse_backends(const char *list, struct access_args *a)
 {
     const char *p = list;
@@ -179,7 +107,7 @@ static int parse_backends(const char *list, struct access_args *a)
         size_t n = strcspn(p, ",");
 
         if (n == 0 || n >= sizeof a->backends[0])
-            return bad_value("--backend", list, "backend names separated "
+            return bad_option_value("access", "--backend", list, "backend names separated "
                              "by commas (see 'xheap backends')");
         if (a->n_backends == MAX_BACKENDS)
             return usage_error("access", "more than %d backends in --backend",
@@ -210,23 +138,26 @@ static int access_option(int c, const char *arg, struct access_args *a)
     case OPT_COUNTERS: s->counters = arg; return 0;
     case OPT_WRITE:    s->write = true; return 0;
     case OPT_WORKING_SET:
-        return parse_bytes("--working-set", arg, &s->working_set);
-    case OPT_BLOCK:    return parse_bytes("--block", arg, &s->block);
+        return parse_bytes_arg("access", "--working-set", arg, &s->working_set);
+    case OPT_BLOCK:    return parse_bytes_arg("access", "--block", arg, &s->block);
     case OPT_ACCESSES:
-        return parse_unsigned("--accesses", arg, 1, UINT64_MAX, &s->accesses);
+        return parse_range_arg("access", "--accesses", arg, 1, UINT64_MAX, &s->accesses);
     case OPT_REPS:
-        rc = parse_unsigned("--repetitions", arg, 1, ACCESS_MAX_REPS, &v);
+        rc = parse_range_arg("access", "--repetitions", arg, 1, ACCESS_MAX_REPS, &v);
         s->repetitions = (unsigned)v;
         return rc;
     case OPT_SEED:
-        return parse_unsigned("--seed", arg, 0, UINT64_MAX, &s->seed);
+        return parse_range_arg("access", "--seed", arg, 0, UINT64_MAX, &s->seed);
     case OPT_PATTERN:
         if (strcmp(arg, "random") && strcmp(arg, "sequential"))
-            return bad_value("--pattern", arg, "random or sequential");
+            return bad_option_value("access", "--pattern", arg, "random or sequential");
         s->sequential = arg[0] == 's';
         return 0;
     }
-    return model_option(c, arg, a);
+    if (c == MODEL_OPT_MEMORY)
+        a->memory_given = true;
+    rc = model_option("access", c, arg, &s->cfg);
+    return rc >= 0 ? rc : EXIT_USAGE;
 }
 
 /* Checks what no single option can, and sizes the memory to the set. */

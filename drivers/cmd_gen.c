@@ -77,11 +77,6 @@ static void build_options(struct option *out)
     out[N_COMMON_OPTIONS + n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-static int bad_value(const char *opt, const char *value, const char *want)
-{
-    return usage_error("gen", "bad value '%s' for %s: want %s", value, opt, want);
-}
-
 /* One common option into P; returns 0 or an exit status. */
 static int gen_option(int c, const char *arg, struct gen_params *p)
 {
@@ -91,25 +86,25 @@ static int gen_option(int c, const char *arg, struct gen_params *p)
     switch (c) {
     case OPT_EVENTS:
         if (parse_u64(arg, &p->events))
-            return bad_value("--events", arg, "a count");
+            return bad_option_value("gen", "--events", arg, "a count");
         return 0;
     case OPT_SEED:
         if (parse_u64(arg, &p->seed))
-            return bad_value("--seed", arg, "an unsigned integer");
+            return bad_option_value("gen", "--seed", arg, "an unsigned integer");
         return 0;
     case OPT_PAGE_SIZE:
         if (parse_page_size(arg, &page))
-            return bad_value("--page-size", arg, PAGE_SIZES_ACCEPTED);
+            return bad_option_value("gen", "--page-size", arg, PAGE_SIZES_ACCEPTED);
         p->page_size = page;
         return 0;
     case OPT_THREADS:
         if (parse_u64(arg, &v) || v < 1 || v > GEN_MAX_THREADS)
-            return bad_value("--threads", arg, "1 .. 1024");
+            return bad_option_value("gen", "--threads", arg, "1 .. 1024");
         p->threads = (unsigned)v;
         return 0;
     case OPT_CROSS_FREE:
         if (parse_u64(arg, &v) || v > 100)
-            return bad_value("--cross-free", arg, "a percentage 0 .. 100");
+            return bad_option_value("gen", "--cross-free", arg, "a percentage 0 .. 100");
         p->cross_free = (unsigned)v;
         return 0;
     }

@@ -9,9 +9,9 @@
 #include "backends/heap.h"
 #include "drivers/baseline.h"
 #include "drivers/cli.h"
+#include "drivers/model_options.h"
 #include "drivers/replay.h"
 
-#define MAX_ORDER_LIMIT    40   /* 2^40 bytes is the trace format's limit */
 
 static const char replay_usage[] =
     "usage: xheap replay --backend B --trace FILE [--page-size SZ] [--threads N]\n"
@@ -78,19 +78,15 @@ void cmd_replay_help(FILE *f)
 }
 
 enum {
-    OPT_BACKEND = 256, OPT_TRACE, OPT_PAGE_SIZE, OPT_THREADS, OPT_PIN,
-    OPT_COUNTERS, OPT_JSON, OPT_PLACEMENTS, OPT_MEMORY, OPT_XENHEAP,
-    OPT_VMAP_SIZE, OPT_MAX_ORDER, OPT_NO_DIRECTMAP, OPT_NO_SCRUB,
-    OPT_HUGEPAGES, OPT_FLUSH, OPT_LAZY_MAX_PAGES, OPT_SEED, OPT_HELP,
+    OPT_BACKEND = 256, OPT_TRACE, OPT_THREADS, OPT_PIN,
+    OPT_COUNTERS, OPT_JSON, OPT_PLACEMENTS, OPT_SEED, OPT_HELP,
     OPT_FLUSH_PEERS, OPT_WARMUP, OPT_REPETITIONS, OPT_TIMING, OPT_TIMER,
-    OPT_CHUNK_EVENTS, OPT_BY_SIZE, OPT_MAX_MAP_COUNT, OPT_FAIL_MAP_AT,
-    OPT_FAIL_MAP_EVERY, OPT_FAIL_UNMAP_AT, OPT_FAIL_UNMAP_EVERY,
+    OPT_CHUNK_EVENTS, OPT_BY_SIZE,
 };
 
 static const struct option replay_options[] = {
     { "backend",        required_argument, NULL, OPT_BACKEND },
     { "trace",          required_argument, NULL, OPT_TRACE },
-    { "page-size",      required_argument, NULL, OPT_PAGE_SIZE },
     { "threads",        required_argument, NULL, OPT_THREADS },
     { "pin",            required_argument, NULL, OPT_PIN },
     { "flush-peers",    required_argument, NULL, OPT_FLUSH_PEERS },
@@ -103,21 +99,9 @@ static const struct option replay_options[] = {
     { "by-size",        no_argument,       NULL, OPT_BY_SIZE },
     { "json",           required_argument, NULL, OPT_JSON },
     { "placements",     required_argument, NULL, OPT_PLACEMENTS },
-    { "memory",         required_argument, NULL, OPT_MEMORY },
-    { "xenheap",        required_argument, NULL, OPT_XENHEAP },
-    { "vmap-size",      required_argument, NULL, OPT_VMAP_SIZE },
-    { "max-order",      required_argument, NULL, OPT_MAX_ORDER },
-    { "no-directmap",   no_argument,       NULL, OPT_NO_DIRECTMAP },
-    { "no-scrub",       no_argument,       NULL, OPT_NO_SCRUB },
-    { "hugepages",      no_argument,       NULL, OPT_HUGEPAGES },
-    { "flush",          required_argument, NULL, OPT_FLUSH },
-    { "lazy-max-pages", required_argument, NULL, OPT_LAZY_MAX_PAGES },
     { "seed",           required_argument, NULL, OPT_SEED },
-    { "max-map-count",  required_argument, NULL, OPT_MAX_MAP_COUNT },
-    { "fail-map-at",    required_argument, NULL, OPT_FAIL_MAP_AT },
-    { "fail-map-every", required_argument, NULL, OPT_FAIL_MAP_EVERY },
-    { "fail-unmap-at",  required_argument, NULL, OPT_FAIL_UNMAP_AT },
-    { "fail-unmap-every", required_argument, NULL, OPT_FAIL_UNMAP_EVERY },
+    MODEL_OPTIONS,
+    FAULT_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -129,12 +113,6 @@ struct replay_args {
     const char *json_path, *placements_path;
     bool help, by_size;
 };
-
-static int bad_value(const char *opt, const char *value, const char *want)
-{
-    return usage_error("replay", "bad value '%s' for %s: want %s",
-                       value, opt, want);
-}
 
 static int unknown_backend(const char *name)
 {
@@ -148,72 +126,15 @@ static int unknown_backend(const char *name)
     return EXIT_USAGE;
 }
 
-static int parse_bytes(const char *opt, const char *arg, uint64_t *out)
-{
-    if (parse_size(arg, out))
-        return bad_value(opt, arg, "a size such as 4096, 64K, 512M, 16G");
-    return 0;
-}
-
 static int parse_unsigned(const char *opt, const char *arg, uint64_t lo,
                           uint64_t hi, unsigned *out)
 {
     uint64_t v;
-    char want[64];
+    int rc = parse_range_arg("replay", opt, arg, lo, hi, &v);
 
-    if (parse_u64(arg, &v) || v < lo || v > hi) {
-        snprintf(want, sizeof(want), "%" PRIu64 " .. %" PRIu64, lo, hi);
-        return bad_value(opt, arg, want);
-    }
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* A call number for the fault plans: 0 (none) or more. */
-static int parse_count(const char *opt, const char *arg, uint64_t *out)
-{
-    if (parse_u64(arg, out))
-        return bad_value(opt, arg, "a call number, 0 for none");
-    return 0;
-}
-
-/* The model knobs, straight into struct heap_config. */
-static int model_option(int c, const char *arg, struct heap_config *cfg)
-{
-    switch (c) {
-    case OPT_PAGE_SIZE:
-        if (parse_page_size(arg, &cfg->page_size))
-            return bad_value("--page-size", arg, PAGE_SIZES_ACCEPTED);
-        return 0;
-    case OPT_MEMORY:    return parse_bytes("--memory", arg, &cfg->memory_bytes);
-    case OPT_XENHEAP:   return parse_bytes("--xenheap", arg, &cfg->xenheap_bytes);
-    case OPT_VMAP_SIZE: return parse_bytes("--vmap-size", arg, &cfg->vmap_bytes);
-    case OPT_MAX_ORDER:
-        return parse_unsigned("--max-order", arg, 0, MAX_ORDER_LIMIT,
-                              &cfg->max_order);
-    case OPT_NO_DIRECTMAP: cfg->directmap = false; return 0;
-    case OPT_NO_SCRUB:     cfg->scrub = false; return 0;
-    case OPT_HUGEPAGES:    cfg->hugepages = true; return 0;
-    case OPT_FLUSH:
-        if (flush_policy_parse(arg, &cfg->flush))
-            return bad_value("--flush", arg, "page, range or lazy");
-        return 0;
-    case OPT_LAZY_MAX_PAGES:
-        return parse_unsigned("--lazy-max-pages", arg, 1, UINT_MAX,
-                              &cfg->lazy_max_pages);
-    case OPT_MAX_MAP_COUNT:
-        return parse_unsigned("--max-map-count", arg, 0, MAP_COUNT_MAX,
-                              &cfg->max_map_count);
-    case OPT_FAIL_MAP_AT:
-        return parse_count("--fail-map-at", arg, &cfg->fail_map_at);
-    case OPT_FAIL_MAP_EVERY:
-        return parse_count("--fail-map-every", arg, &cfg->fail_map_every);
-    case OPT_FAIL_UNMAP_AT:
-        return parse_count("--fail-unmap-at", arg, &cfg->fail_unmap_at);
-    case OPT_FAIL_UNMAP_EVERY:
-        return parse_count("--fail-unmap-every", arg, &cfg->fail_unmap_every);
-    }
-    return EXIT_USAGE;
+    if (rc == 0)
+        *out = (unsigned)v;
+    return rc;
 }
 
 /* --counters is checked here so that a bad list costs no decoding. */
@@ -248,27 +169,27 @@ static int run_option(int c, const char *arg, struct replay_options *o)
         return parse_unsigned("--repetitions", arg, 1, 1000, &o->repetitions);
     case OPT_CHUNK_EVENTS:
         if (parse_u64(arg, &n) || n < 1 || n > UINT32_MAX)
-            return bad_value("--chunk-events", arg, "1 .. 4294967295");
+            return bad_option_value("replay", "--chunk-events", arg, "1 .. 4294967295");
         o->chunk_events = (size_t)n;
         return 0;
     case OPT_PIN:
         if (pin_mode_parse(arg, &o->pin))
-            return bad_value("--pin", arg, "compact, scatter or none");
+            return bad_option_value("replay", "--pin", arg, "compact, scatter or none");
         return 0;
     case OPT_TIMING:
         if (replay_timing_parse(arg, &o->timing))
-            return bad_value("--timing", arg, "both, batch or op");
+            return bad_option_value("replay", "--timing", arg, "both, batch or op");
         return 0;
     case OPT_TIMER:
         if (timer_choice_parse(arg, &o->timer))
-            return bad_value("--timer", arg, "auto or clock");
+            return bad_option_value("replay", "--timer", arg, "auto or clock");
         return 0;
     case OPT_COUNTERS:
         o->counters = arg;
         return check_counters(arg);
     case OPT_SEED:
         if (parse_u64(arg, &o->seed))
-            return bad_value("--seed", arg, "an unsigned integer");
+            return bad_option_value("replay", "--seed", arg, "an unsigned integer");
         return 0;
     }
     return -1;   /* not one of these */
@@ -288,7 +209,8 @@ static int replay_option(int c, const char *arg, struct replay_args *a)
     }
     if ((rc = run_option(c, arg, &a->opt)) >= 0)
         return rc;
-    return model_option(c, arg, &a->cfg);
+    rc = model_option("replay", c, arg, &a->cfg);
+    return rc >= 0 ? rc : EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, struct replay_args *a)
