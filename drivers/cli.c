@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -97,12 +98,21 @@ int parse_page_size(const char *s, size_t *out)
 
 static void out_reset(struct out_file *o)
 {
-    if (o->path) {
-        free(o->path);
-        free(o->tmp);
-    }
+    free(o->path);
+    free(o->tmp);
     o->f = NULL;
     o->path = o->tmp = NULL;
+}
+
+/* A regular file (or a new one) is written beside itself and renamed over
+ * the old one at commit, so a failed run never leaves half a file. Anything
+ * else that exists (a device, a FIFO) is written in place: renaming over
+ * /dev/null would replace the device with a regular file. */
+static bool write_in_place(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
 int out_open(struct out_file *o, const char *path, char *why, size_t len)
@@ -114,13 +124,14 @@ int out_open(struct out_file *o, const char *path, char *why, size_t len)
         return 0;
     }
     o->path = strdup(path);
-    if (!o->path || asprintf(&o->tmp, "%s.tmp", path) < 0) {
+    if (!o->path ||
+        (!write_in_place(path) && asprintf(&o->tmp, "%s.tmp", path) < 0)) {
         free(o->path);
         o->path = NULL;
         snprintf(why, len, "%s: out of memory", path);
         return -1;
     }
-    o->f = fopen(o->tmp, "w");
+    o->f = fopen(o->tmp ? o->tmp : o->path, "w");
     if (!o->f) {
         snprintf(why, len, "%s: cannot create: %s", path, strerror(errno));
         out_reset(o);
@@ -145,9 +156,11 @@ int out_commit(struct out_file *o, char *why, size_t len)
     if (fclose(o->f) != 0)
         failed = 1;
     if (failed) {
-        snprintf(why, len, "%s: write failed: %s", o->tmp, strerror(errno));
-        unlink(o->tmp);
-    } else if (rename(o->tmp, o->path) != 0) {
+        snprintf(why, len, "%s: write failed: %s",
+                 o->tmp ? o->tmp : o->path, strerror(errno));
+        if (o->tmp)
+            unlink(o->tmp);
+    } else if (o->tmp && rename(o->tmp, o->path) != 0) {
         snprintf(why, len, "%s: %s", o->path, strerror(errno));
         unlink(o->tmp);
         failed = 1;
@@ -162,7 +175,8 @@ void out_abort(struct out_file *o)
         return;
     if (o->path) {
         fclose(o->f);
-        unlink(o->tmp);
+        if (o->tmp)
+            unlink(o->tmp);
     }
     out_reset(o);
 }

@@ -209,7 +209,7 @@ static void test_no_follow(void **state)
 /* Real tools: sort's trace is valid and sorts something. */
 static void test_record_sort(void **state)
 {
-    char in[256], out[256];
+    char in[256], out[256], sorted[256];
     struct decoded *d = malloc(sizeof(*d));
     FILE *f = fopen(in_dir(in, sizeof(in), "words"), "w");
     size_t allocs = 0;
@@ -219,7 +219,9 @@ static void test_record_sort(void **state)
         fprintf(f, "%d\n", (i * 7919) % 1000);
     fclose(f);
     assert_int_equal(RECORD("-o", (char *)in_dir(out, sizeof(out), "s.trace"),
-                            "--", "sort", "-n", "-o", "/dev/null", in), 0);
+                            "--", "sort", "-n", "-o",
+                            (char *)in_dir(sorted, sizeof(sorted), "sorted"),
+                            in), 0);
     decode(out, d);
     for (size_t i = 0; i < d->n; i++)
         allocs += d->ev[i].op == 'a';
