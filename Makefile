@@ -22,8 +22,10 @@ DEPS_TEST   = $(DEPS_BUILD) libcmocka-dev
 DEPS_STAMP := $(BUILD)/.deps-build
 DEPS_TEST_STAMP := $(BUILD)/.deps-test
 
+# drivers/ in rooms (architecture.md); gbench is a binary of its own.
+DRIVER_ROOMS := measure report suite cli
 LIB_SRC  := $(wildcard backends/*.c) $(wildcard workloads/*.c) \
-            $(filter-out drivers/xheap.c,$(wildcard drivers/*.c))
+            $(filter-out drivers/cli/xheap.c,$(wildcard $(DRIVER_ROOMS:%=drivers/%/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libxheap.a
 
@@ -41,7 +43,7 @@ SAN_LIB  := $(BUILD)/libxheap-san.a
 # here.
 EXTRA_BINS :=
 TEST_EXTRA :=
-FRAGMENTS  := $(sort $(wildcard */*.mk */*/*.mk))
+FRAGMENTS  := $(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk))
 include $(FRAGMENTS)
 
 .PHONY: all deps test bench clean
@@ -73,7 +75,7 @@ $(SAN_LIB): $(SAN_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/xheap: $(BUILD)/obj/drivers/xheap.o $(LIB)
+$(BUILD)/xheap: $(BUILD)/obj/drivers/cli/xheap.o $(LIB)
 	$(CC) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB) | $(DEPS_TEST_STAMP)

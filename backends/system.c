@@ -1,7 +1,7 @@
 /*
  * Malloc-family baselines: the process's malloc, whichever library provides
  * it. glibc is the C library's; jemalloc, mimalloc and tcmalloc are the
- * same calls with the library preloaded (drivers/baseline.c re-executes
+ * same calls with the library preloaded (drivers/measure/baseline.c re-executes
  * xheap with LD_PRELOAD for them). They run through the same replay
  * driver; their blocks' placement path is "system" and the model's frame
  * and mapping counters stay at zero.

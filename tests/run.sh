@@ -19,6 +19,7 @@ run() {
     fi
 }
 
+run tests/check_layers.sh
 for t in "$build"/tests/test_*; do
     [ -x "$t" ] && run "$t"
 done

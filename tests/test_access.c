@@ -11,8 +11,8 @@
 #include <jansson.h>
 
 #include "tests/check.h"
-#include "drivers/access.h"
-#include "drivers/cli.h"
+#include "drivers/measure/access.h"
+#include "drivers/cli/cli.h"
 
 #define SMALL_SET   (1u << 20)
 #define BLOCK       (64u << 10)

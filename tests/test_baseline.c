@@ -18,7 +18,7 @@
 
 #include "tests/check.h"
 #include "backends/heap.h"
-#include "drivers/baseline.h"
+#include "drivers/measure/baseline.h"
 
 #define XHEAP_BIN   "build/xheap"   /* make test runs from the tree's root */
 #define CHILD_ARG   "child"

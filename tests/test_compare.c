@@ -21,8 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "drivers/cli.h"
-#include "drivers/compare.h"
+#include "drivers/cli/cli.h"
+#include "drivers/report/compare.h"
 
 #define FIX_A "tests/fixtures/results-a"   /* make test runs from the root */
 #define FIX_B "tests/fixtures/results-b"

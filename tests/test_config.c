@@ -15,8 +15,8 @@
 
 #include "tests/check.h"
 #include "backends/heap.h"
-#include "drivers/config.h"
-#include "drivers/toml/toml_shim.h"
+#include "drivers/suite/config.h"
+#include "drivers/suite/toml/toml_shim.h"
 
 #define SHIPPED   "bench.toml"          /* make test runs from the root */
 #define DOCS      "docs/bench-toml.md"

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "tests/check.h"
-#include "drivers/counters.h"
+#include "drivers/measure/counters.h"
 
 #define FRESH_PAGES  512
 #define BUSY_NS      (20 * 1000 * 1000)

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "drivers/cli.h"
-#include "drivers/docs.h"
+#include "drivers/cli/cli.h"
+#include "drivers/report/docs.h"
 
 #define FIXTURE      "tests/fixtures/results-report"
 #define TEMPLATE     "docs/rubric.md.in"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "tests/check.h"
-#include "drivers/cli.h"
+#include "drivers/cli/cli.h"
 #include "workloads/gen.h"
 #include "workloads/trace.h"
 

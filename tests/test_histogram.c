@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/histogram.h"
+#include "drivers/measure/histogram.h"
 
 #define SAMPLES 200000
 #define REL_ERROR (1.0 / HIST_SUB)   /* the promise of histogram.h */

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "drivers/cli.h"
-#include "drivers/record.h"
+#include "drivers/cli/cli.h"
+#include "drivers/cli/record.h"
 #include "workloads/trace.h"
 
 #define RECORD_LIB "build/libxheap-record.so"

@@ -18,9 +18,9 @@
 
 #include "tests/check.h"
 #include "backends/heap.h"
-#include "drivers/cli.h"
-#include "drivers/replay.h"
-#include "drivers/threads.h"
+#include "drivers/cli/cli.h"
+#include "drivers/measure/replay.h"
+#include "drivers/measure/threads.h"
 #include "workloads/gen.h"
 #include "workloads/trace.h"
 

@@ -17,8 +17,8 @@
 
 #include <jansson.h>
 
-#include "drivers/cli.h"
-#include "drivers/report.h"
+#include "drivers/cli/cli.h"
+#include "drivers/report/report.h"
 
 #define FIXTURE  "tests/fixtures/results-report"
 #define NO_GNUPLOT "/nonexistent/gnuplot"

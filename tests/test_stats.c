@@ -1,5 +1,5 @@
 /*
- * drivers/stats.c against values known independently: textbook examples,
+ * drivers/measure/stats.c against values known independently: textbook examples,
  * hand computations, and a brute-force enumeration of the Mann-Whitney
  * permutation distribution done here, separately from the library's
  * knapsack.
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/stats.h"
+#include "drivers/measure/stats.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define EPS 1e-9

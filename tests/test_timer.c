@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "drivers/timer.h"
+#include "drivers/measure/timer.h"
 
 #define SPAN_NS     3000000u   /* an interval both clocks measure */
 #define AGREEMENT   0.01       /* relative; calibration gives ppm */

@@ -34,7 +34,7 @@ MEMCHECK="--tool=memcheck --error-exitcode=1 --leak-check=full
           --errors-for-leak-kinds=definite --show-leak-kinds=definite
           --num-callers=30"
 
-# The libraries drivers/baseline.c preloads, by backend.
+# The libraries drivers/measure/baseline.c preloads, by backend.
 preload_of() {
     case $1 in
         jemalloc) echo libjemalloc.so.2 ;;

@@ -1,4 +1,7 @@
 /*
+ * drivers/gbench: the Google Benchmark shim, a binary of its own
+ * (xheap-gbench). It may use measure and backends; nothing includes it.
+ *
  * The Google Benchmark shim's C side: the microbenchmarks as a table that
  * register.cc (the one C++ file) hands to Google Benchmark.
  *

@@ -2,14 +2,14 @@
  * xheap-gbench: the allocators under Google Benchmark. Google Benchmark's
  * own flags and output are kept; this adds a quick default minimum time
  * and --xheap_baseline=NAME, which re-runs the binary with NAME's library
- * preloaded so that NAME's benchmarks can run (drivers/baseline.c).
+ * preloaded so that NAME's benchmarks can run (drivers/measure/baseline.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/baseline.h"
-#include "drivers/cli.h"
+#include "drivers/measure/baseline.h"
+#include "drivers/measure/args.h"
 #include "drivers/gbench/gbench.h"
 
 /* Seconds per benchmark unless --benchmark_min_time says otherwise: short

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target: the bench.toml loader (drivers/config.h), through the
- * TOML shim (drivers/toml/) and every check of the loader.
+ * libFuzzer target: the bench.toml loader (drivers/suite/config.h), through the
+ * TOML shim (drivers/suite/toml/) and every check of the loader.
  *
  * Any bytes are loaded with config_parse. A refusal must be one line that
  * names the file. An accepted suite must then be usable as xheap run uses
@@ -19,7 +19,7 @@
 
 #include <jansson.h>
 
-#include "drivers/config.h"
+#include "drivers/suite/config.h"
 
 #define FILE_NAME  "fuzz.toml"
 #define WHY_LEN    1024

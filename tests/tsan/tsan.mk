@@ -24,7 +24,7 @@ $(BUILD)/tsan/obj/%.o: %.cc | $(DEPS_STAMP)
 	$(CXX) $(TSAN_CXXFLAGS) -c $< -o $@
 
 .SECONDEXPANSION:
-$(TSAN_XHEAP): $(BUILD)/tsan/obj/drivers/xheap.o $$(TSAN_LIB_OBJ) | $(DEPS_TEST_STAMP)
+$(TSAN_XHEAP): $(BUILD)/tsan/obj/drivers/cli/xheap.o $$(TSAN_LIB_OBJ) | $(DEPS_TEST_STAMP)
 	$(CC) $(XCFLAGS) -O1 $(TSAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(TSAN_SOAK): $(BUILD)/tsan/obj/tests/soak.o $$(TSAN_LIB_OBJ) | $(DEPS_TEST_STAMP)

@@ -1,5 +1,5 @@
 # libxheap-record.so, the LD_PRELOAD half of `xheap record` (the other half
-# is drivers/cmd_record.c, in libxheap.a like every driver). Built without
+# is drivers/cli/cmd_record.c, in libxheap.a like every driver). Built without
 # sanitizers and without builtins for the functions it replaces, so that the
 # compiler never turns its own code into calls of them.
 RECORD_SRC   := $(wildcard workloads/record/*.c)

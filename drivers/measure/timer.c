@@ -1,0 +1,187 @@
+/* Choosing and calibrating the per-call timer (see timer.h). */
+#include "drivers/measure/timer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CPUINFO "/proc/cpuinfo"
+
+/* Tick length: the TSC against CLOCK_MONOTONIC over CALIBRATE_NS, taken
+ * CALIBRATE_ROUNDS times; the median round wins. 10 ms gives parts per
+ * million, far below the noise of any one allocator call. */
+#define CALIBRATE_NS     10000000u
+#define CALIBRATE_ROUNDS 3
+#define PAIR_TRIES       16
+
+/* Back-to-back start/stop pairs whose median is the timer's own cost. */
+#define OVERHEAD_SAMPLES 10001
+
+bool timer_tsc_on;
+
+static const char *const choice_names[] = {
+    [TIMER_AUTO] = "auto", [TIMER_CLOCK] = "clock",
+};
+
+const char *timer_choice_name(enum timer_choice c)
+{
+    return choice_names[c];
+}
+
+int timer_choice_parse(const char *s, enum timer_choice *out)
+{
+    for (unsigned i = 0; i < sizeof(choice_names) / sizeof(choice_names[0]);
+         i++)
+        if (strcmp(s, choice_names[i]) == 0) {
+            *out = (enum timer_choice)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Whether WORD is one of the blank-separated words of LINE. */
+static bool has_word(const char *line, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (const char *p = line; (p = strstr(p, word)); p += n)
+        if ((p == line || p[-1] == ' ' || p[-1] == '\t') &&
+            (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* The TSC is usable when it ticks at one rate (constant_tsc), through
+ * idle states (nonstop_tsc), and rdtscp exists. Fills WHY otherwise. */
+static bool tsc_invariant(char *why, size_t len)
+{
+#if defined(__x86_64__)
+    static const char *const need[] = { "constant_tsc", "nonstop_tsc",
+                                        "rdtscp" };
+    FILE *f = fopen(CPUINFO, "r");
+    char line[8192];
+    bool found = false;
+
+    if (!f) {
+        snprintf(why, len, "cannot read " CPUINFO);
+        return false;
+    }
+    while (!found && fgets(line, sizeof(line), f))
+        found = strncmp(line, "flags", 5) == 0;
+    fclose(f);
+    if (!found) {
+        snprintf(why, len, CPUINFO " has no flags line");
+        return false;
+    }
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+        if (!has_word(line, need[i])) {
+            snprintf(why, len, "the CPU lacks %s", need[i]);
+            return false;
+        }
+    return true;
+#else
+    snprintf(why, len, "not an x86-64 CPU");
+    return false;
+#endif
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Both clocks at one instant: of a few tries, the TSC reads that sit
+ * closest around a clock read, whose middle is then that read's tick. */
+static void both_clocks(double *tick, uint64_t *ns)
+{
+    uint64_t best = UINT64_MAX;
+
+    for (int i = 0; i < PAIR_TRIES; i++) {
+        uint64_t a = timer_start(), c = clock_ns(), b = timer_start();
+
+        if (b - a < best) {
+            best = b - a;
+            *tick = ((double)a + (double)b) / 2;
+            *ns = c;
+        }
+    }
+}
+
+/* Nanoseconds per tick: both clocks at the start and the end of a busy
+ * wait; a preemption inside both_clocks cannot skew it (closest pair). */
+static double calibrate_tick(void)
+{
+    double ratio[CALIBRATE_ROUNDS];
+
+    for (int r = 0; r < CALIBRATE_ROUNDS; r++) {
+        double t0, t1;
+        uint64_t c0, c1;
+
+        both_clocks(&t0, &c0);
+        do
+            both_clocks(&t1, &c1);
+        while (c1 - c0 < CALIBRATE_NS);
+        ratio[r] = (double)(c1 - c0) / (t1 - t0);
+    }
+    qsort(ratio, CALIBRATE_ROUNDS, sizeof(ratio[0]), cmp_double);
+    return ratio[CALIBRATE_ROUNDS / 2];
+}
+
+static uint64_t calibrate_overhead(void)
+{
+    uint64_t *d = malloc(OVERHEAD_SAMPLES * sizeof(*d));
+    uint64_t med;
+
+    if (!d)
+        return 0;
+    for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
+        uint64_t t0 = timer_start();
+
+        d[i] = timer_stop() - t0;
+    }
+    qsort(d, OVERHEAD_SAMPLES, sizeof(d[0]), cmp_u64);
+    med = d[OVERHEAD_SAMPLES / 2];
+    free(d);
+    return med;
+}
+
+/* The smallest nonzero step between consecutive reads: a virtual
+ * machine's TSC may advance in steps of many cycles. */
+static uint64_t resolution(void)
+{
+    uint64_t best = UINT64_MAX, prev = timer_start();
+
+    for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
+        uint64_t now = timer_start();
+
+        if (now > prev && now - prev < best)
+            best = now - prev;
+        prev = now;
+    }
+    return best == UINT64_MAX ? 0 : best;
+}
+
+void timer_init(enum timer_choice choice, struct timer_calibration *cal)
+{
+    memset(cal, 0, sizeof(*cal));
+    cal->tsc_invariant = tsc_invariant(cal->why_not_tsc,
+                                       sizeof(cal->why_not_tsc));
+    cal->tsc = cal->tsc_invariant && choice == TIMER_AUTO;
+    if (cal->tsc_invariant && !cal->tsc)
+        snprintf(cal->why_not_tsc, sizeof(cal->why_not_tsc),
+                 "asked for by --timer clock");
+    timer_tsc_on = cal->tsc;
+    cal->ns_per_tick = cal->tsc ? calibrate_tick() : 1.0;
+    cal->overhead_ticks = calibrate_overhead();
+    cal->overhead_ns = (double)cal->overhead_ticks * cal->ns_per_tick;
+    cal->resolution_ns = (double)resolution() * cal->ns_per_tick;
+}
