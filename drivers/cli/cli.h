@@ -15,10 +15,12 @@
 int cmd_backends(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 /* Their help texts, as `xheap help CMD` and `xheap CMD --help` print them. */
 void cmd_backends_help(FILE *f);
 void cmd_gen_help(FILE *f);
 void cmd_replay_help(FILE *f);
+void cmd_calibrate_help(FILE *f);
 
 #endif

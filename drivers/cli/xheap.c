@@ -22,6 +22,8 @@ static const struct command commands[] = {
     { "gen", "write a synthetic trace", cmd_gen, cmd_gen_help },
     { "replay", "replay a trace against one backend, measured", cmd_replay,
       cmd_replay_help },
+    { "calibrate", "measure the unit costs of Xen's mapping primitives here",
+      cmd_calibrate, cmd_calibrate_help },
     { "access", "the cost of touching allocated memory (question 9)",
       cmd_access, cmd_access_help },
     { "record", "record a program's allocations as a trace", cmd_record,
