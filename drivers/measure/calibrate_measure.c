@@ -8,6 +8,7 @@
  */
 #include <linux/membarrier.h>
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -172,8 +173,11 @@ static int membarrier(int cmd)
 #define IPI_DELIVERED       0.9
 #define INTERRUPTS          "/proc/interrupts"
 #define IPI_LINE            "Function call interrupts"
-/* Tries per sample kept, before a point is given up as unmeasurable. */
-#define TRIES_PER_SAMPLE    4
+/* How long the refused samples may go on, all points together, before a
+ * point is given up as unmeasurable: on a busy machine a peer holds its
+ * CPU only part of the time, and the samples wait for those parts. */
+#define IPI_BUDGET_NS_QUICK (2000ull * 1000 * 1000)
+#define IPI_BUDGET_NS_FULL  (15000ull * 1000 * 1000)
 
 struct ipi_counter {
     unsigned n_cols;
@@ -259,11 +263,11 @@ static double round_trip_sample(unsigned batch)
 /* Samples with the peers running; how many were refused, the least share
  * seen. Returns the samples kept. */
 static unsigned checked_samples(const struct thread_plan *plan, unsigned n,
-                                unsigned batch, double *x, unsigned *refused,
-                                bool *checked, double *worst)
+                                unsigned batch, uint64_t deadline, double *x,
+                                unsigned *refused, bool *checked, double *worst)
 {
     struct ipi_counter ic = { 0 };
-    unsigned kept = 0, tries = 0;
+    unsigned kept = 0;
     uint64_t *before;
 
     ic.max_cpu = 0;
@@ -275,7 +279,8 @@ static unsigned checked_samples(const struct thread_plan *plan, unsigned n,
     *checked = ic.count && before && ipi_read(&ic) == 0;
     *refused = 0;
     *worst = INFINITY;
-    while (kept < n && tries++ < n * TRIES_PER_SAMPLE) {
+    /* Without refusals the n samples come at once; with, until DEADLINE. */
+    while (kept < n && (*refused == 0 || clock_ns() < deadline)) {
         double v, share;
 
         if (*checked)
@@ -303,7 +308,8 @@ static unsigned checked_samples(const struct thread_plan *plan, unsigned n,
  * thread bound to a CPU of its own. 0, or -1 with WHY.
  */
 static int measure_point(struct topology *t, unsigned targets, bool quick,
-                         struct calib_point *pt, char *why, size_t len)
+                         uint64_t deadline, struct calib_point *pt,
+                         char *why, size_t len)
 {
     unsigned n = quick ? SAMPLES_QUICK : SAMPLES_FULL;
     unsigned batch = quick ? MEMBARRIER_BATCH_QUICK : MEMBARRIER_BATCH_FULL;
@@ -329,7 +335,8 @@ static int measure_point(struct topology *t, unsigned targets, bool quick,
     }
     for (t0 = clock_ns(); clock_ns() - t0 < PEER_SETTLE_NS;)
         round_trip_sample(1);
-    kept = checked_samples(&plan, n, batch, x, &refused, &checked, &worst);
+    kept = checked_samples(&plan, n, batch, deadline, x, &refused, &checked,
+                           &worst);
     flush_peers_stop(fp, &unbound);
     pt->targets = targets;
     if (kept == 0) {
@@ -362,11 +369,32 @@ static unsigned next_count(unsigned k, unsigned others)
     return next > others && k < others ? others : next;
 }
 
+/*
+ * CPUs this process may run on: hwloc's (the cgroup's), fewer when the
+ * affinity mask (taskset) allows fewer. At least 1.
+ */
+static unsigned usable_cpus(const struct topology *t)
+{
+    struct thread_plan p;
+    unsigned n = 1;
+    cpu_set_t set;
+
+    if (thread_plan_make(t, PIN_COMPACT, 1, 0, &p) == 0) {
+        n = p.pus;
+        thread_plan_free(&p);
+    }
+    if (sched_getaffinity(0, sizeof set, &set) == 0 &&
+        (unsigned)CPU_COUNT(&set) < n)
+        n = (unsigned)CPU_COUNT(&set);
+    return n ? n : 1;
+}
+
 static void measure_flush_ipi(struct calibration *c, bool quick, FILE *log)
 {
     struct calib_value *u = &c->unit[CU_FLUSH_IPI];
     struct topology *t;
     unsigned others;
+    uint64_t deadline;
     char why[256];
 
     if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)) {
@@ -375,15 +403,13 @@ static void measure_flush_ipi(struct calibration *c, bool quick, FILE *log)
                  "MEMBARRIER_CMD_PRIVATE_EXPEDITED");
         return;
     }
+    deadline = clock_ns() + (quick ? IPI_BUDGET_NS_QUICK : IPI_BUDGET_NS_FULL);
     t = topology_load(why, sizeof why);
     if (!t) {
         snprintf(u->source, CALIB_SOURCE, "not measured: %s", why);
         return;
     }
-    struct thread_plan probe;
-    thread_plan_make(t, PIN_COMPACT, 1, 0, &probe);
-    others = probe.pus > 0 ? probe.pus - 1 : 0;
-    thread_plan_free(&probe);
+    others = usable_cpus(t) - 1;
     if (others == 0)
         snprintf(u->source, CALIB_SOURCE, "not measured: this process may "
                  "run on 1 CPU only, so there is no other CPU to interrupt");
@@ -391,7 +417,11 @@ static void measure_flush_ipi(struct calibration *c, bool quick, FILE *log)
          k = next_count(k, others)) {
         struct calib_point *pt = &c->point[c->n_points];
 
-        if (measure_point(t, k, quick, pt, why, sizeof why)) {
+        uint64_t left = deadline > clock_ns() ? deadline - clock_ns() : 0;
+
+        /* each point may spend its share of what is left */
+        if (measure_point(t, k, quick, clock_ns() + left / (others - k + 1),
+                          pt, why, sizeof why)) {
             snprintf(u->source, CALIB_SOURCE, "not measured: %s", why);
             break;
         }
@@ -445,7 +475,5 @@ void calib_measure(struct calibration *c, bool quick, FILE *log)
     measure_pt_frame(c, quick);
     measure_flush_ipi(c, quick, log);
     measure_ring0(c, quick);
-    if (log)
-        fprintf(log, "calibrate: kvm probe: %s\n", c->kvm_status);
     calib_apply_defaults(c);
 }

@@ -99,10 +99,10 @@ static void ipi_line(const struct calibration *c,
                  "interrupt");
     else if (!isfinite(rt))
         snprintf(p->ipi_how, sizeof p->ipi_how, "no round trip known for %u "
-                 "other CPUs: %s", targets, c->unit[CU_FLUSH_IPI].source);
+                 "other CPUs: %.400s", targets, c->unit[CU_FLUSH_IPI].source);
     else if (extra)
         snprintf(p->ipi_how, sizeof p->ipi_how, "round trip to %u other "
-                 "CPUs extrapolated: %s", targets, c->fit_how);
+                 "CPUs extrapolated: %.400s", targets, c->fit_how);
     else
         snprintf(p->ipi_how, sizeof p->ipi_how, "round trip to %u other "
                  "CPU%s measured", targets, targets == 1 ? "" : "s");
