@@ -76,27 +76,23 @@ static int parse_args(int argc, char **argv, struct calibrate_args *a)
     return 0;
 }
 
-static int write_out(const char *path, const struct calibration *c)
+/* Writes C to OUT, opened before the measuring so that a path that cannot
+ * be written fails at once. */
+static int write_out(struct out_file *out, const char *path,
+                     const struct calibration *c)
 {
-    struct out_file out;
-    json_t *root;
+    json_t *root = calib_json(c);
     char why[512];
-    int failed;
+    int failed = !root || json_dumpf(root, out->f, JSON_INDENT(2)) != 0 ||
+                 fputc('\n', out->f) == EOF;
 
-    if (out_open(&out, path, why, sizeof why)) {
-        fprintf(stderr, "xheap calibrate: %s\n", why);
-        return EXIT_RUN_FAILED;
-    }
-    root = calib_json(c);
-    failed = !root || json_dumpf(root, out.f, JSON_INDENT(2)) != 0 ||
-             fputc('\n', out.f) == EOF;
     json_decref(root);
     if (failed) {
-        out_abort(&out);
+        out_abort(out);
         fprintf(stderr, "xheap calibrate: %s: write failed\n", path);
         return EXIT_RUN_FAILED;
     }
-    if (out_commit(&out, why, sizeof why)) {
+    if (out_commit(out, why, sizeof why)) {
         fprintf(stderr, "xheap calibrate: %s\n", why);
         return EXIT_RUN_FAILED;
     }
@@ -107,6 +103,7 @@ int cmd_calibrate(int argc, char **argv)
 {
     struct calibrate_args a;
     static struct calibration c;
+    struct out_file out;
     char why[512];
     int rc = parse_args(argc, argv, &a);
 
@@ -122,13 +119,18 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "xheap calibrate: %s\n", why);
         return EXIT_USAGE;
     }
+    if (out_open(&out, a.out, why, sizeof why)) {
+        fprintf(stderr, "xheap calibrate: %s\n", why);
+        return EXIT_RUN_FAILED;
+    }
     calib_init(&c);
     calib_measure(&c, a.quick, stderr);
     if (a.file && calib_load_file(&c, a.file, why, sizeof why)) {
+        out_abort(&out);
         fprintf(stderr, "xheap calibrate: %s\n", why);
         return EXIT_USAGE;
     }
     if (strcmp(a.out, "-") != 0)
         calib_print(&c, stdout);
-    return write_out(a.out, &c);
+    return write_out(&out, a.out, &c);
 }
