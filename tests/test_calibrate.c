@@ -45,32 +45,45 @@ static char *in_tmp(const char *name)
     return p;
 }
 
-/* Runs xheap calibrate ARGS..., its stderr into ERR (may be NULL). */
+/* Runs xheap calibrate ARGS..., its stderr (and stdout) into ERR_FILE
+ * (and ERR_FILE.out) when ERR_FILE is not NULL. */
+static int calibrate_argv(const char *err_file, char **argv)
+{
+    int argc = 0, saved[3] = { -1, -1, -1 }, rc;
+    char out_file[600];
+
+    while (argv[argc])
+        argc++;
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 1; err_file && fd <= 2; fd++) {
+        int f;
+
+        snprintf(out_file, sizeof out_file, "%s%s", err_file,
+                 fd == 1 ? ".out" : "");
+        f = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        assert_true(f >= 0);
+        saved[fd] = dup(fd);
+        dup2(f, fd);
+        close(f);
+    }
+    rc = cmd_calibrate(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    for (int fd = 1; err_file && fd <= 2; fd++) {
+        dup2(saved[fd], fd);
+        close(saved[fd]);
+    }
+    return rc;
+}
+
 static int calibrate(const char *err_file, const char *a1, const char *a2,
                      const char *a3, const char *a4, const char *a5)
 {
     char *argv[8] = { "calibrate", (char *)a1, (char *)a2, (char *)a3,
                       (char *)a4, (char *)a5, NULL };
-    int argc = 1, saved = -1, rc;
 
-    while (argv[argc])
-        argc++;
-    fflush(stderr);
-    if (err_file) {
-        int fd = open(err_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-        assert_true(fd >= 0);
-        saved = dup(2);
-        dup2(fd, 2);
-        close(fd);
-    }
-    rc = cmd_calibrate(argc, argv);
-    fflush(stderr);
-    if (err_file) {
-        dup2(saved, 2);
-        close(saved);
-    }
-    return rc;
+    return calibrate_argv(err_file, argv);
 }
 
 static json_t *load(const char *path)
@@ -363,6 +376,33 @@ static void test_file_overrides_units(void **state)
     json_decref(root);
 }
 
+/* The command line prices a replay's counts for a larger machine. */
+static void test_price_on_the_command_line(void **state)
+{
+    char *argv[] = { "calibrate", "--quick", "--calibration", FIX_CALIB,
+                     "--price", FIX_MAPPING, "--cpus", "64", "--out",
+                     in_tmp("priced.json"), NULL };
+    char *log = in_tmp("price.txt"), text[8192] = "", path[600];
+    FILE *f;
+    size_t n;
+
+    assert_int_equal(calibrate_argv(log, argv), 0);
+    snprintf(path, sizeof path, "%s.out", log);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* 10x150 + 2x300 + 40x2 + 3x100 + 12 x (500 + 500 x 63) */
+    assert_non_null(strstr(text, "priced for 64 CPUs"));
+    assert_non_null(strstr(text, "total 386480 ns; IPIs: round trip to 63 "
+                           "other CPUs extrapolated"));
+    argv[1] = "--cpus";   /* --cpus without --price */
+    argv[2] = "8";
+    argv[3] = NULL;
+    assert_int_equal(calibrate_argv(log, argv), 2);
+}
+
 /* Exit 2, and one line on stderr: "xheap calibrate: FILE:LINE: ...". */
 static void check_refused(const char *file, int line)
 {
@@ -508,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_unknown_unit_leaves_price_incomplete),
         cmocka_unit_test(test_file_overrides_units),
         cmocka_unit_test(test_malformed_file_refused),
+        cmocka_unit_test(test_price_on_the_command_line),
         cmocka_unit_test(test_host_tlb_here),
         cmocka_unit_test(test_host_tlb_counts_flushes),
     };

@@ -11,6 +11,7 @@
 
 static const char calibrate_usage[] =
     "usage: xheap calibrate [--out FILE] [--quick] [--calibration FILE]\n"
+    "                       [--price REPLAY_JSON [--cpus N]]\n"
     "\n"
     "Measures what Xen's mapping primitives cost on this machine and writes\n"
     "them to calibration.json, each unit with its value, spread (MAD), n\n"
@@ -31,25 +32,37 @@ static const char calibrate_usage[] =
     "  --calibration FILE  units from FILE (calibration.json's layout, any\n"
     "                      subset) replace the measured ones, with the source\n"
     "                      \"file: FILE\": numbers from another machine, such\n"
-    "                      as a Xen host\n";
+    "                      as a Xen host\n"
+    "  --price FILE        then price the \"mapping\" counts of FILE (a\n"
+    "                      replay's --json) with these units: each count\n"
+    "                      times its unit, with the unit's source\n"
+    "  --cpus N            price for a machine of N online CPUs (default:\n"
+    "                      the CPUs the counts were made for); the round\n"
+    "                      trip beyond the measured CPUs is extrapolated\n";
 
 void cmd_calibrate_help(FILE *f)
 {
     fputs(calibrate_usage, f);
 }
 
-enum { OPT_OUT = 256, OPT_QUICK, OPT_CALIBRATION, OPT_HELP };
+enum { OPT_OUT = 256, OPT_QUICK, OPT_CALIBRATION, OPT_PRICE, OPT_CPUS,
+       OPT_HELP };
+/* A modelled machine larger than any Xen supports is a typo. */
+#define MAX_PRICED_CPUS 65536
 
 static const struct option calibrate_options[] = {
     { "out",         required_argument, NULL, OPT_OUT },
     { "quick",       no_argument,       NULL, OPT_QUICK },
     { "calibration", required_argument, NULL, OPT_CALIBRATION },
+    { "price",       required_argument, NULL, OPT_PRICE },
+    { "cpus",        required_argument, NULL, OPT_CPUS },
     { "help",        no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
 
 struct calibrate_args {
-    const char *out, *file;
+    const char *out, *file, *price;
+    uint64_t cpus;
     bool quick, help;
 };
 
@@ -66,6 +79,12 @@ static int parse_args(int argc, char **argv, struct calibrate_args *a)
         case OPT_OUT:         a->out = optarg; break;
         case OPT_QUICK:       a->quick = true; break;
         case OPT_CALIBRATION: a->file = optarg; break;
+        case OPT_PRICE:       a->price = optarg; break;
+        case OPT_CPUS:
+            if (parse_range_arg("calibrate", "--cpus", optarg, 1,
+                                MAX_PRICED_CPUS, &a->cpus))
+                return EXIT_USAGE;
+            break;
         case OPT_HELP:        a->help = true; break;
         default:              return bad_option("calibrate", c, argv);
         }
@@ -73,6 +92,9 @@ static int parse_args(int argc, char **argv, struct calibrate_args *a)
     if (optind < argc)
         return usage_error("calibrate", "unexpected argument '%s'",
                            argv[optind]);
+    if (a->cpus && !a->price)
+        return usage_error("calibrate", "--cpus prices a replay: give "
+                           "--price FILE too");
     return 0;
 }
 
@@ -99,11 +121,45 @@ static int write_out(struct out_file *out, const char *path,
     return 0;
 }
 
+/* The counts of FILE: a replay's JSON (its "mapping"), or the object. */
+static int read_counts(const char *path, struct mapping_counts *m)
+{
+    json_error_t err;
+    json_t *root = json_load_file(path, 0, &err), *mapping;
+    char why[256];
+    int rc = 0;
+
+    if (!root)
+        return usage_error("calibrate", "%s:%d: not JSON: %s", path,
+                           err.line > 0 ? err.line : 1, err.text);
+    mapping = json_object_get(root, "mapping");
+    if (mapping_counts_from_json(mapping ? mapping : root, 1, m, why,
+                                 sizeof why))
+        rc = usage_error("calibrate", "%s:1: %s", path, why);
+    json_decref(root);
+    return rc;
+}
+
+static void print_price(const struct price *p, const char *path, FILE *f)
+{
+    fprintf(f, "\nXen's mapping work in %s, priced for %u CPU%s:\n", path,
+            p->cpus, p->cpus == 1 ? "" : "s");
+    for (int i = 0; i < PP_N; i++) {
+        const struct price_line *l = &p->line[i];
+
+        fprintf(f, "  %-13s %12.0f x %10.1f ns = %14.0f ns  %s\n", l->name,
+                l->count, l->unit_ns, l->ns, l->count ? l->source : "");
+    }
+    fprintf(f, "  total %.0f ns%s; IPIs: %s\n", p->total_ns,
+            p->complete ? "" : " (incomplete: a unit is unknown)", p->ipi_how);
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
     struct calibrate_args a;
     static struct calibration c;
     struct out_file out;
+    struct mapping_counts counts;
     char why[512];
     int rc = parse_args(argc, argv, &a);
 
@@ -119,6 +175,8 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "xheap calibrate: %s\n", why);
         return EXIT_USAGE;
     }
+    if (a.price && (rc = read_counts(a.price, &counts)) != 0)
+        return rc;
     if (out_open(&out, a.out, why, sizeof why)) {
         fprintf(stderr, "xheap calibrate: %s\n", why);
         return EXIT_RUN_FAILED;
@@ -132,5 +190,12 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (strcmp(a.out, "-") != 0)
         calib_print(&c, stdout);
-    return write_out(&out, a.out, &c);
+    rc = write_out(&out, a.out, &c);
+    if (rc == 0 && a.price) {
+        struct price p;
+
+        calib_price(&c, &counts, (unsigned)a.cpus, &p);
+        print_price(&p, a.price, strcmp(a.out, "-") ? stdout : stderr);
+    }
+    return rc;
 }

@@ -136,7 +136,8 @@ enum price_part { PP_INVLPG, PP_FULL_FLUSH, PP_PTE_WRITE, PP_PT_FRAME,
                   PP_FLUSH_IPI, PP_N };
 
 struct price_line {
-    const char *name;          /* the count's key */
+    const char *name;          /* the count's key; flush_broadcasts for
+                                  the IPI line: flush_ipis / others */
     double count, unit_ns, ns; /* ns = count * unit_ns; NAN when unknown */
     bool known;
     const char *source;        /* the unit's source */

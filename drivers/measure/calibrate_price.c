@@ -92,7 +92,7 @@ static void ipi_line(const struct calibration *c,
     double rt = calib_flush_round_trip(c, targets, &extra);
     double count = targets ? broadcasts(m) : 0;
 
-    price_line(&p->line[PP_FLUSH_IPI], "flush_ipis", count, rt,
+    price_line(&p->line[PP_FLUSH_IPI], "flush_broadcasts", count, rt,
                isfinite(rt), c->unit[CU_FLUSH_IPI].source);
     if (targets == 0)
         snprintf(p->ipi_how, sizeof p->ipi_how, "1 CPU: no other CPU to "
