@@ -4,7 +4,9 @@
  * Each unit is a median over samples, each sample a batch of operations
  * timed with CLOCK_MONOTONIC and divided by its length, so that the
  * clock's own cost and resolution vanish in the batch. The spread is the
- * samples' MAD. Time budgets: --quick about 1 s here, the default a few.
+ * samples' MAD. Everything but the cross-CPU round trip takes well under
+ * a second; the round trip may wait for its peers up to its budget
+ * (IPI_BUDGET_NS_*), so --quick stays under about 2.5 s, the default 16 s.
  */
 #include <linux/membarrier.h>
 #include <math.h>

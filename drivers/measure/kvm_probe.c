@@ -291,11 +291,12 @@ static int run_guest(struct vm *v, struct samples *s, unsigned ops,
 {
     struct sigaction sa = { .sa_handler = on_alarm }, old;
     uint64_t last = 0;
+    unsigned pending;
     int rc = -1;
 
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, &old);
-    alarm(GUEST_TIMEOUT_S);
+    pending = alarm(GUEST_TIMEOUT_S);   /* a caller's alarm, put back after */
     for (;;) {
         uint32_t val;
 
@@ -332,6 +333,8 @@ static int run_guest(struct vm *v, struct samples *s, unsigned ops,
     }
     alarm(0);
     sigaction(SIGALRM, &old, NULL);
+    if (pending)
+        alarm(pending);
     return rc;
 }
 
