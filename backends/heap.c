@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backends/heap.h"
+#include "backends/names.h"
 #include "backends/lock.h"
 #include "backends/model.h"
 
@@ -74,12 +75,7 @@ const char *flush_policy_name(enum flush_policy f)
 
 int flush_policy_parse(const char *s, enum flush_policy *out)
 {
-    for (unsigned i = 0; i < sizeof flush_names / sizeof flush_names[0]; i++)
-        if (strcmp(s, flush_names[i]) == 0) {
-            *out = (enum flush_policy)i;
-            return 0;
-        }
-    return -1;
+    return NAMES_PARSE(flush_names, s, out);
 }
 
 const char *alloc_path_name(enum alloc_path p)

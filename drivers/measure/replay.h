@@ -206,7 +206,4 @@ json_t *replay_json(const struct replay_report *r);
 /* The short human summary; BY_SIZE adds the per-size-class table. */
 void replay_print(const struct replay_report *r, FILE *f, bool by_size);
 
-/* "VmHWM" or "VmRSS" of /proc/self/status in bytes; 0 when unknown. */
-uint64_t replay_proc_status_bytes(const char *key);
-
 #endif

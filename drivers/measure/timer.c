@@ -1,11 +1,11 @@
 /* Choosing and calibrating the per-call timer (see timer.h). */
 #include "drivers/measure/timer.h"
+#include "drivers/measure/host.h"
+#include "backends/names.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CPUINFO "/proc/cpuinfo"
 
 /* Tick length: the TSC against CLOCK_MONOTONIC over CALIBRATE_NS, taken
  * CALIBRATE_ROUNDS times; the median round wins. 10 ms gives parts per
@@ -30,25 +30,7 @@ const char *timer_choice_name(enum timer_choice c)
 
 int timer_choice_parse(const char *s, enum timer_choice *out)
 {
-    for (unsigned i = 0; i < sizeof(choice_names) / sizeof(choice_names[0]);
-         i++)
-        if (strcmp(s, choice_names[i]) == 0) {
-            *out = (enum timer_choice)i;
-            return 0;
-        }
-    return -1;
-}
-
-/* Whether WORD is one of the blank-separated words of LINE. */
-static bool has_word(const char *line, const char *word)
-{
-    size_t n = strlen(word);
-
-    for (const char *p = line; (p = strstr(p, word)); p += n)
-        if ((p == line || p[-1] == ' ' || p[-1] == '\t') &&
-            (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
-            return true;
-    return false;
+    return NAMES_PARSE(choice_names, s, out);
 }
 
 /* The TSC is usable when it ticks at one rate (constant_tsc), through
@@ -58,26 +40,20 @@ static bool tsc_invariant(char *why, size_t len)
 #if defined(__x86_64__)
     static const char *const need[] = { "constant_tsc", "nonstop_tsc",
                                         "rdtscp" };
-    FILE *f = fopen(CPUINFO, "r");
-    char line[8192];
-    bool found = false;
 
-    if (!f) {
-        snprintf(why, len, "cannot read " CPUINFO);
-        return false;
-    }
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, "flags", 5) == 0;
-    fclose(f);
-    if (!found) {
-        snprintf(why, len, CPUINFO " has no flags line");
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-        if (!has_word(line, need[i])) {
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        int has = host_cpu_flag(need[i]);
+
+        if (has == 1)
+            continue;
+        if (has == -1)
+            snprintf(why, len, "cannot read " HOST_CPUINFO);
+        else if (has == -2)
+            snprintf(why, len, HOST_CPUINFO " has no flags line");
+        else
             snprintf(why, len, "the CPU lacks %s", need[i]);
-            return false;
-        }
+        return false;
+    }
     return true;
 #else
     snprintf(why, len, "not an x86-64 CPU");

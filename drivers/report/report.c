@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/measure/clock.h"
 
 #define RESULTS_FORMAT    "xheap-results 1"
 #define GNUPLOT_TIMEOUT_S 60.0  /* one figure in one format: ~0.1 s is usual */
@@ -376,14 +377,6 @@ static const char *gnuplot_program(void)
     return env && *env ? env : "gnuplot";
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /*
  * Runs ARGV with no input, its output thrown away and its errors in LOG.
  * Returns its exit status; -1 when it could not start (errno set: ENOENT
@@ -394,7 +387,7 @@ static int run_program(char *const argv[], const char *log)
 {
     static const struct timespec nap = { 0, 2 * 1000 * 1000 };
     posix_spawn_file_actions_t fa;
-    double deadline = now_s() + GNUPLOT_TIMEOUT_S;
+    double deadline = clock_s() + GNUPLOT_TIMEOUT_S;
     pid_t pid;
     int st, err;
 
@@ -416,7 +409,7 @@ static int run_program(char *const argv[], const char *log)
             break;
         if (w < 0 && errno != EINTR)
             return -1;
-        if (now_s() > deadline) {
+        if (clock_s() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
             return -2;
