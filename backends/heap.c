@@ -70,7 +70,7 @@ static const char *const flush_names[] = {
 
 const char *flush_policy_name(enum flush_policy f)
 {
-    return flush_names[f];
+    return names_of(flush_names, NAMES_COUNT(flush_names), f);
 }
 
 int flush_policy_parse(const char *s, enum flush_policy *out)

@@ -35,43 +35,6 @@
 #define ANSWER_INDENT     4     /* "Q1  " */
 #define MACHINE_INDENT    12    /* "Page size:  " */
 
-static const struct report_figure known_figures[] = {
-    { "q1_small_cost", 1, false,
-      "does xvmalloc cost more than xmalloc for small sizes?" },
-    { "q2_vmalloc_cost", 2, false,
-      "what do vmalloc's map and unmap cost per page?" },
-    { "q3_waste", 3, false,
-      "how much does each path waste for odd sizes?" },
-    { "q4_fragmentation", 4, false,
-      "how far does the largest free order fall as memory ages?" },
-    { "q4_contig", 4, false,
-      "which contiguous orders can still be had after aging?" },
-    { "q5_xenheap", 5, false,
-      "with a small separate xenheap, how often does allocation fail?" },
-    { "q6_page_size", 6, false,
-      "what does each path cost with 4K, 16K and 64K pages?" },
-    { "q6_waste", 6, false,
-      "what does each path waste with 4K, 16K and 64K pages?" },
-    { "q7_directmap", 7, true,
-      "what does each path cost without a directmap?" },
-    { "q8_lifetime", 8, true,
-      "is xmalloc still better for short-lived allocations?" },
-    { "q9_access", 9, false,
-      "what does touching vmalloc'd memory cost against the directmap?" },
-    { "baselines", 0, true,
-      "the models against glibc, jemalloc, mimalloc and tcmalloc" },
-    { "scaling", 0, false,
-      "throughput as threads are added" },
-};
-
-#define N_KNOWN (sizeof(known_figures) / sizeof(known_figures[0]))
-
-const struct report_figure *report_figures(size_t *n)
-{
-    *n = N_KNOWN;
-    return known_figures;
-}
-
 /* One figure of this folder, and what became of it. */
 struct figure {
     char name[NAME_LEN];
@@ -605,11 +568,11 @@ static void add_figure(struct render *r, const char *name, bool label_x,
 static void list_figures(struct render *r)
 {
     json_t *exps = json_object_get(r->root, "experiments"), *e;
-    size_t i;
+    size_t i, n_known;
+    const struct report_figure *known = report_figures(&n_known);
 
-    for (i = 0; i < N_KNOWN; i++)
-        add_figure(r, known_figures[i].name, known_figures[i].label_x,
-                   known_figures[i].caption);
+    for (i = 0; i < n_known; i++)
+        add_figure(r, known[i].name, known[i].label_x, known[i].caption);
     json_array_foreach(exps, i, e) {
         const char *name = jstr(e, "figure"), *title = jstr(e, "title");
 
