@@ -85,7 +85,7 @@ const char *alloc_path_name(enum alloc_path p)
         [PATH_WHOLE_PAGES] = "whole-pages", [PATH_PAGES] = "pages",
         [PATH_VMAP] = "vmap", [PATH_SYSTEM] = "system",
     };
-    return names[p];
+    return names_of(names, NAMES_COUNT(names), p);
 }
 
 int parse_size(const char *s, uint64_t *out)

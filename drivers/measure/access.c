@@ -9,6 +9,7 @@
 #include "drivers/measure/host.h"
 #include "drivers/measure/stats.h"
 #include "drivers/measure/access.h"
+#include "backends/names.h"
 #include "drivers/measure/machine.h"
 
 #define MAX_SLOTS  UINT32_MAX   /* chain positions are 32-bit */
@@ -20,7 +21,7 @@ const char *access_region_name(enum access_region r)
         [REGION_DIRECTMAP] = "directmap", [REGION_ON_DEMAND] = "on-demand",
         [REGION_SYSTEM] = "system",
     };
-    return names[r];
+    return names_of(names, NAMES_COUNT(names), r);
 }
 
 /* How each region is mapped, for a reader of the output. */

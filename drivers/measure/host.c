@@ -197,7 +197,7 @@ uint64_t host_pmd_mapped(uintptr_t lo, uintptr_t hi)
 
 int host_self_exe(char *out, size_t len)
 {
-    ssize_t n = readlink("/proc/self/exe", out, len - 1);
+    ssize_t n = readlink(HOST_SELF_EXE, out, len - 1);
 
     if (n <= 0)
         return -1;

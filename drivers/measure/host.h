@@ -17,6 +17,7 @@
 #define HOST_MAP_COUNT    "/proc/sys/vm/max_map_count"
 #define HOST_PARANOID     "/proc/sys/kernel/perf_event_paranoid"
 #define HOST_DMI_VENDOR   "/sys/class/dmi/id/sys_vendor"
+#define HOST_SELF_EXE     "/proc/self/exe"   /* also what a re-exec runs */
 
 /* The first line of PATH without its newline; -1 when unreadable. */
 int host_read_line(const char *path, char *out, size_t len);

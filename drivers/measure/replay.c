@@ -39,12 +39,12 @@ static const char *const timing_names[] = {
 
 const char *replay_call_name(enum replay_call c)
 {
-    return call_names[c];
+    return names_of(call_names, NAMES_COUNT(call_names), c);
 }
 
 const char *replay_timing_name(enum replay_timing t)
 {
-    return timing_names[t];
+    return names_of(timing_names, NAMES_COUNT(timing_names), t);
 }
 
 int replay_timing_parse(const char *s, enum replay_timing *out)

@@ -36,7 +36,7 @@ static const char *const pin_names[] = {
 
 const char *pin_mode_name(enum pin_mode m)
 {
-    return pin_names[m];
+    return names_of(pin_names, NAMES_COUNT(pin_names), m);
 }
 
 int pin_mode_parse(const char *s, enum pin_mode *out)

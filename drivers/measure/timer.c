@@ -1,8 +1,10 @@
 /* Choosing and calibrating the per-call timer (see timer.h). */
 #include "drivers/measure/timer.h"
 #include "drivers/measure/host.h"
+#include "drivers/measure/stats.h"
 #include "backends/names.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,7 @@ static const char *const choice_names[] = {
 
 const char *timer_choice_name(enum timer_choice c)
 {
-    return choice_names[c];
+    return names_of(choice_names, NAMES_COUNT(choice_names), c);
 }
 
 int timer_choice_parse(const char *s, enum timer_choice *out)
@@ -61,20 +63,6 @@ static bool tsc_invariant(char *why, size_t len)
 #endif
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* Both clocks at one instant: of a few tries, the TSC reads that sit
  * closest around a clock read, whose middle is then that read's tick. */
 static void both_clocks(double *tick, uint64_t *ns)
@@ -108,26 +96,24 @@ static double calibrate_tick(void)
         while (c1 - c0 < CALIBRATE_NS);
         ratio[r] = (double)(c1 - c0) / (t1 - t0);
     }
-    qsort(ratio, CALIBRATE_ROUNDS, sizeof(ratio[0]), cmp_double);
-    return ratio[CALIBRATE_ROUNDS / 2];
+    return stats_median(ratio, CALIBRATE_ROUNDS);
 }
 
 static uint64_t calibrate_overhead(void)
 {
-    uint64_t *d = malloc(OVERHEAD_SAMPLES * sizeof(*d));
-    uint64_t med;
+    double *d = malloc(OVERHEAD_SAMPLES * sizeof(*d));
+    double med;
 
     if (!d)
         return 0;
     for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
         uint64_t t0 = timer_start();
 
-        d[i] = timer_stop() - t0;
+        d[i] = (double)(timer_stop() - t0);   /* exact: far below 2^53 */
     }
-    qsort(d, OVERHEAD_SAMPLES, sizeof(d[0]), cmp_u64);
-    med = d[OVERHEAD_SAMPLES / 2];
+    med = stats_median(d, OVERHEAD_SAMPLES);   /* odd: one of the samples */
     free(d);
-    return med;
+    return isnan(med) ? 0 : (uint64_t)med;
 }
 
 /* The smallest nonzero step between consecutive reads: a virtual

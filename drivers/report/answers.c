@@ -249,26 +249,13 @@ static void list_medians(const json_t *x, char *out, size_t len)
 /* B against A on one experiment's samples: difference of medians. */
 static int diff(const json_t *ra, const json_t *rb, struct stats_interval *ci)
 {
-    double a[MAX_SAMPLES], b[MAX_SAMPLES];
-    size_t na = ra ? samples(ra, "ns_per_op", 1, a) : 0;
-    size_t nb = rb ? samples(rb, "ns_per_op", 1, b) : 0;
-
-    if (!na || !nb)
-        return -1;
-    return stats_boot_median_diff(a, na, b, nb, STATS_LEVEL95,
-                                  STATS_BOOT_RESAMPLES, STATS_BOOT_SEED, ci);
+    return boot_runs(ra, rb, false, ci);
 }
 
+/* B/A, from the bootstrapped B/A - 1. */
 static int ratio(const json_t *ra, const json_t *rb, struct stats_interval *ci)
 {
-    double a[MAX_SAMPLES], b[MAX_SAMPLES];
-    size_t na = ra ? samples(ra, "ns_per_op", 1, a) : 0;
-    size_t nb = rb ? samples(rb, "ns_per_op", 1, b) : 0;
-
-    if (!na || !nb)
-        return -1;
-    if (stats_boot_median_rel(a, na, b, nb, STATS_LEVEL95,
-                              STATS_BOOT_RESAMPLES, STATS_BOOT_SEED, ci) != 0)
+    if (boot_runs(ra, rb, true, ci) != 0)
         return -1;
     ci->estimate += 1;
     ci->lo += 1;

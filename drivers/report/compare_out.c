@@ -18,6 +18,7 @@
 #include "drivers/measure/args.h"
 #include "drivers/report/compare_internal.h"
 #include "drivers/report/gnuplot.h"
+#include "backends/names.h"
 
 #define COMPARE_FORMAT "xheap-compare 1"
 #define LABEL_WIDTH    48            /* run ids on the figure's axis */
@@ -48,8 +49,11 @@ static void csv_num(FILE *f, double v)
 
 static const char *kind_name(enum row_kind k)
 {
-    return k == ROW_TESTED ? "tested" : k == ROW_SINGLE ? "single" :
-           "one-sided";
+    static const char *const names[] = {
+        [ROW_TESTED] = "tested", [ROW_SINGLE] = "single",
+        [ROW_ONE_SIDED] = "one-sided",
+    };
+    return names_of(names, NAMES_COUNT(names), k);
 }
 
 static void write_csv(FILE *f, const struct comparison *c)

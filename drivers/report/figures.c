@@ -160,19 +160,11 @@ static void finish_q1(struct fig *f, const json_t *exps)
             if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
                 continue;
             json_array_foreach(json_object_get(x, "runs"), k, rb) {
-                double a[MAX_SAMPLES], b[MAX_SAMPLES];
                 struct stats_interval ci;
-                size_t na, nb;
 
-                if (strcmp(rstr(rb, "backend"), "xvmalloc") != 0 ||
-                    sweep(ra, "size") != sweep(rb, "size") || !ok_run(rb))
-                    continue;
-                na = samples(ra, "ns_per_op", 1, a);
-                nb = samples(rb, "ns_per_op", 1, b);
-                if (na && nb &&
-                    stats_boot_median_diff(a, na, b, nb, STATS_LEVEL95,
-                                           STATS_BOOT_RESAMPLES,
-                                           STATS_BOOT_SEED, &ci) == 0)
+                if (strcmp(rstr(rb, "backend"), "xvmalloc") == 0 &&
+                    sweep(ra, "size") == sweep(rb, "size") && ok_run(rb) &&
+                    boot_runs(ra, rb, false, &ci) == 0)
                     fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
                             ci.estimate, ci.lo, ci.hi);
             }

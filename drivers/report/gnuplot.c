@@ -115,48 +115,51 @@ int gnuplot_probe(char *why, size_t len)
 }
 
 /*
- * NAME='VALUE'; as gnuplot reads it: inside single quotes nothing is
- * special but the quote, which is doubled. A newline would end the
- * command, so a value with one is refused.
+ * NAME='VALUE'; ... for every variable, as gnuplot reads it: inside single
+ * quotes nothing is special but the quote, which is doubled. A newline
+ * would end the command: *BAD is set and NULL returned for a value with
+ * one. NULL without *BAD: out of memory.
  */
-static int put_var(FILE *f, const struct gnuplot_var *v)
+static char *expression(const struct gnuplot_var *vars, size_t n, bool *bad)
 {
-    if (strchr(v->value, '\n') || strchr(v->value, '\r'))
-        return -1;
-    fprintf(f, "%s='", v->name);
-    for (const char *s = v->value; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s, f);
+    size_t cap = 1;
+    char *expr, *p;
+
+    *bad = false;
+    for (size_t i = 0; i < n; i++) {
+        if (strpbrk(vars[i].value, "\r\n")) {
+            *bad = true;
+            return NULL;
+        }
+        cap += strlen(vars[i].name) + 2 * strlen(vars[i].value) + 5;
     }
-    fputs("'; ", f);
-    return 0;
+    p = expr = malloc(cap);
+    for (size_t i = 0; expr && i < n; i++) {
+        p = stpcpy(stpcpy(p, vars[i].name), "='");
+        for (const char *v = vars[i].value; *v; v++) {
+            if (*v == '\'')
+                *p++ = '\'';
+            *p++ = *v;
+        }
+        p = stpcpy(p, "'; ");
+    }
+    if (expr)
+        *p = 0;
+    return expr;
 }
 
 int gnuplot_run(const char *script, const struct gnuplot_var *vars,
                 size_t n_vars, const char *log)
 {
-    char *expr = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&expr, &len);
-    int st = 0;
+    bool bad;
+    char *expr = expression(vars, n_vars, &bad);
+    char *argv[] = { (char *)gnuplot_program(), "-e", expr, (char *)script,
+                     NULL };
+    int st;
 
-    if (!f)
-        return GNUPLOT_NOT_STARTED;
-    for (size_t i = 0; i < n_vars && st == 0; i++)
-        st = put_var(f, &vars[i]);
-    if (fclose(f) != 0) {
-        free(expr);
-        return GNUPLOT_NOT_STARTED;
-    }
-    if (st == 0) {
-        char *argv[] = { (char *)gnuplot_program(), "-e", expr,
-                         (char *)script, NULL };
-
-        st = spawn_wait(argv, log);
-    } else {
-        st = GNUPLOT_BAD_VALUE;
-    }
+    if (!expr)
+        return bad ? GNUPLOT_BAD_VALUE : GNUPLOT_NOT_STARTED;
+    st = spawn_wait(argv, log);
     free(expr);
     return st;
 }

@@ -87,6 +87,23 @@ static inline double median_of(const json_t *run, const char *key)
     return n ? stats_median(v, n) : NAN;
 }
 
+/* B's ns_per_op against A's: the difference of their medians (REL false)
+ * or B/A - 1, bootstrapped with the suite's fixed seed; -1 when either
+ * has no samples. */
+static inline int boot_runs(const json_t *ra, const json_t *rb, bool rel,
+                            struct stats_interval *ci)
+{
+    double a[MAX_SAMPLES], b[MAX_SAMPLES];
+    size_t na = ra ? samples(ra, "ns_per_op", 1, a) : 0;
+    size_t nb = rb ? samples(rb, "ns_per_op", 1, b) : 0;
+
+    if (!na || !nb)
+        return -1;
+    return (rel ? stats_boot_median_rel : stats_boot_median_diff)(
+        a, na, b, nb, STATS_LEVEL95, STATS_BOOT_RESAMPLES, STATS_BOOT_SEED,
+        ci);
+}
+
 /* ---- an experiment ---- */
 
 static inline unsigned question(const json_t *x)

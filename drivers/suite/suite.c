@@ -22,6 +22,7 @@
 #include "drivers/report/answers.h"
 #include "drivers/measure/args.h"
 #include "drivers/measure/clock.h"
+#include "drivers/measure/host.h"
 #include "drivers/suite/config.h"
 #include "drivers/measure/machine.h"
 #include "drivers/report/report.h"
@@ -575,7 +576,6 @@ static void remove_traces(struct suite *s)
 static int prepare(struct suite *s, const struct suite_options *o)
 {
     char why[1024];
-    ssize_t n;
 
     memset(s, 0, sizeof *s);
     s->opt = o;
@@ -588,13 +588,11 @@ static int prepare(struct suite *s, const struct suite_options *o)
     s->env.cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     s->env.quick = o->quick;
     count_points(s);
-    n = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
-    if (n <= 0) {
+    if (host_self_exe(s->self, sizeof s->self) != 0) {
         fprintf(stderr, "xheap run: cannot find this program: %s\n",
                 strerror(errno));
         return EXIT_RUN_FAILED;
     }
-    s->self[n] = 0;
     return 0;
 }
 
