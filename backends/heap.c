@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "backends/heap.h"
-#include "backends/names.h"
 #include "backends/lock.h"
 #include "backends/model.h"
+#include "backends/names.h"
 
 /* x86_64 Xen, on a modest machine: the defaults every run starts from. */
 #define DEFAULT_PAGE_SIZE   4096u

@@ -5,12 +5,12 @@
 #include <time.h>
 
 #include "backends/model.h"
+#include "backends/names.h"
+#include "drivers/measure/access.h"
 #include "drivers/measure/clock.h"
 #include "drivers/measure/host.h"
-#include "drivers/measure/stats.h"
-#include "drivers/measure/access.h"
-#include "backends/names.h"
 #include "drivers/measure/machine.h"
+#include "drivers/measure/stats.h"
 
 #define MAX_SLOTS  UINT32_MAX   /* chain positions are 32-bit */
 

@@ -4,13 +4,13 @@
  * trace, replay_threads.c runs the replay threads.
  */
 #include "drivers/measure/replay.h"
-#include "backends/names.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/names.h"
 #include "drivers/measure/host.h"
 #include "drivers/measure/replay_internal.h"
 #include "drivers/measure/stats.h"

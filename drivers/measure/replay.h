@@ -1,7 +1,8 @@
 /*
  * drivers/measure: the instrument. Replay and decoding, threads and
- * pinning, the timer, histograms, counters, flush peers, access cost,
- * baselines in processes of their own, statistics, the host's facts, and
+ * pinning, the clocks (clock.h) and the timer, histograms, counters, flush
+ * peers, access cost, baselines in processes of their own, statistics
+ * (stats.h), the host's facts (host.h: every /proc and /sys read), and
  * the plain helpers every room shares (args.h). It may use backends/ (only
  * through heap.h) and workloads/; it includes nothing from report, suite
  * or cli. This header is its front door.

@@ -1,8 +1,9 @@
 /*
- * drivers/report: what measurements say. Answers and figures' CSVs
- * (answers.h), report.txt and the plots (this header), compare
- * (compare.h) and the rubric (docs.h). It may use measure, backends and
- * workloads; suite and cli include it, never the other way.
+ * drivers/report: what measurements say. Answers (answers.h), the figures'
+ * registry and CSVs (figures.h), report.txt and the plots (this header),
+ * running gnuplot (gnuplot.h), compare (compare.h) and the rubric
+ * (docs.h). It may use measure, backends and workloads; suite and cli
+ * include it, never the other way.
  *
  * The report of a results folder (docs/results.md): every figure drawn by
  * its gnuplot script in plots/ (PNG, SVG, and text for the report), and
