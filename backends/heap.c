@@ -13,6 +13,7 @@
 #include "backends/heap.h"
 #include "backends/lock.h"
 #include "backends/model.h"
+#include "backends/names.h"
 
 /* x86_64 Xen, on a modest machine: the defaults every run starts from. */
 #define DEFAULT_PAGE_SIZE   4096u
@@ -69,17 +70,12 @@ static const char *const flush_names[] = {
 
 const char *flush_policy_name(enum flush_policy f)
 {
-    return flush_names[f];
+    return names_of(flush_names, NAMES_COUNT(flush_names), f);
 }
 
 int flush_policy_parse(const char *s, enum flush_policy *out)
 {
-    for (unsigned i = 0; i < sizeof flush_names / sizeof flush_names[0]; i++)
-        if (strcmp(s, flush_names[i]) == 0) {
-            *out = (enum flush_policy)i;
-            return 0;
-        }
-    return -1;
+    return NAMES_PARSE(flush_names, s, out);
 }
 
 const char *alloc_path_name(enum alloc_path p)
@@ -89,7 +85,7 @@ const char *alloc_path_name(enum alloc_path p)
         [PATH_WHOLE_PAGES] = "whole-pages", [PATH_PAGES] = "pages",
         [PATH_VMAP] = "vmap", [PATH_SYSTEM] = "system",
     };
-    return names[p];
+    return names_of(names, NAMES_COUNT(names), p);
 }
 
 int parse_size(const char *s, uint64_t *out)

@@ -46,6 +46,7 @@ struct heap_config {
 };
 
 void heap_config_defaults(struct heap_config *cfg);
+/* NULL for a value past the last policy: a loop over them ends there. */
 const char *flush_policy_name(enum flush_policy f);
 int flush_policy_parse(const char *s, enum flush_policy *out);
 

@@ -47,11 +47,17 @@ if (ARG1 eq 'setup') {
     LOG_SPAN = 30      # max/min beyond which autolog draws y in log scale
     N_STYLES = 8       # distinct styles before they repeat
 
+    # The header names the series: x, then name,name_lo,name_hi each.
+    # gnuplot reads that line itself, as one field (a tab splits no CSV
+    # line of the convention), never through a shell: the CSV's path may
+    # hold any character.
+    hdr = ''
+    set datafile separator "\t"
+    set datafile nocolumnheaders
+    stats csv every ::0::0 using (hdr = strcol(1), 0) nooutput
+    undefine STATS_*
     set datafile separator comma
     set datafile columnheaders   # row 1 names the columns
-
-    # The header names the series: x, then name,name_lo,name_hi each.
-    hdr = system(sprintf("head -n 1 '%s' 2>/dev/null", csv))
     if (strlen(hdr) > 0 && hdr[strlen(hdr):strlen(hdr)] eq "\r") {
         hdr = hdr[1:strlen(hdr) - 1]
     }

@@ -24,6 +24,7 @@
 
 #include "drivers/cli/cli.h"
 #include "drivers/cli/record.h"
+#include "drivers/measure/host.h"
 #include "workloads/mtrace.h"
 #include "workloads/record/log.h"
 #include "workloads/trace.h"
@@ -91,16 +92,13 @@ static int find_library(struct recording *r)
 {
     const char *env = getenv(RECORD_LIB_ENV);
     char self[PATH_BYTES - sizeof(RECORD_LIB_NAME) - 1];
-    ssize_t n;
 
     if (env && *env) {
         snprintf(r->lib, sizeof(r->lib), "%s", env);
     } else {
-        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n <= 0)
+        if (host_self_exe(self, sizeof(self)) != 0)
             return usage_error("record", "cannot find my own binary: %s",
                                strerror(errno));
-        self[n] = 0;
         *strrchr(self, '/') = 0;   /* the kernel gives an absolute path */
         snprintf(r->lib, sizeof(r->lib), "%s/%s", self, RECORD_LIB_NAME);
     }

@@ -5,11 +5,13 @@
 #include <time.h>
 
 #include "backends/model.h"
+#include "backends/names.h"
 #include "drivers/measure/access.h"
+#include "drivers/measure/clock.h"
+#include "drivers/measure/host.h"
 #include "drivers/measure/machine.h"
+#include "drivers/measure/stats.h"
 
-#define SMAPS      "/proc/self/smaps"
-#define THP_ANON   "/sys/kernel/mm/transparent_hugepage/enabled"
 #define MAX_SLOTS  UINT32_MAX   /* chain positions are 32-bit */
 
 const char *access_region_name(enum access_region r)
@@ -19,7 +21,7 @@ const char *access_region_name(enum access_region r)
         [REGION_DIRECTMAP] = "directmap", [REGION_ON_DEMAND] = "on-demand",
         [REGION_SYSTEM] = "system",
     };
-    return names[r];
+    return names_of(names, NAMES_COUNT(names), r);
 }
 
 /* How each region is mapped, for a reader of the output. */
@@ -53,14 +55,6 @@ static uint64_t splitmix(uint64_t *state)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* The walks: each load's address is the value of the one before. Kept out
@@ -165,47 +159,12 @@ static int link_chain(const struct access_setup *s, struct access_result *r)
     return 0;
 }
 
-/* Bytes mapped with huge pages in the mappings between lo and hi. */
-static uint64_t pmd_mapped(uintptr_t lo, uintptr_t hi)
-{
-    FILE *f = fopen(SMAPS, "r");
-    char line[512];
-    bool inside = false;
-    uint64_t total = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f)) {
-        uintptr_t start, end;
-        unsigned long long kb;
-        char key[64];
-
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &start, &end) == 2) {
-            inside = start < hi && end > lo;
-            continue;
-        }
-        if (inside && sscanf(line, "%63[^:]: %llu kB", key, &kb) == 2 &&
-            (strcmp(key, "AnonHugePages") == 0 ||
-             strcmp(key, "ShmemPmdMapped") == 0 ||
-             strcmp(key, "FilePmdMapped") == 0))
-            total += (uint64_t)kb << 10;
-    }
-    fclose(f);
-    return total;
-}
-
 /* The anonymous THP setting a malloc-family baseline gets. */
 static void anon_thp(char *out, size_t len)
 {
-    FILE *f = fopen(THP_ANON, "r");
-    char knob[128] = "unknown\n";
+    char knob[128];
 
-    if (f) {
-        if (!fgets(knob, sizeof knob, f))
-            snprintf(knob, sizeof knob, "unknown\n");
-        fclose(f);
-    }
-    knob[strcspn(knob, "\n")] = '\0';
+    host_thp_line(knob, sizeof knob);
     snprintf(out, len, "anonymous THP: %s", knob);
 }
 
@@ -219,7 +178,7 @@ static void huge_state(struct heap *h, struct access_result *r)
         lo = p < lo ? p : lo;
         hi = p + 1 > hi ? p + 1 : hi;
     }
-    r->pmd_mapped_bytes = r->blocks ? pmd_mapped(lo, hi) : 0;
+    r->pmd_mapped_bytes = r->blocks ? host_pmd_mapped(lo, hi) : 0;
     if (r->region == REGION_VMAP)
         snprintf(r->huge, sizeof r->huge, "vmap: mapped page by page, "
                  "never huge");
@@ -305,9 +264,9 @@ void access_measure(const struct access_setup *s, struct access_result *r)
     if (r->reps == ACCESS_MAX_REPS)
         return;
     counters_start(&r->counters);
-    t0 = now_ns();
+    t0 = clock_ns();
     r->cursor = walk(s, r->cursor, s->accesses);
-    ns = now_ns() - t0;
+    ns = clock_ns() - t0;
     counters_stop(&r->counters);
     for (size_t i = 0; i < r->counters.n; i++)
         r->counter_sum[i] += r->counters.ev[i].value;
@@ -315,26 +274,14 @@ void access_measure(const struct access_setup *s, struct access_result *r)
     r->rep_ns[r->reps++] = (double)ns / (double)s->accesses;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 void access_finish(const struct access_setup *s, struct access_result *r)
 {
-    double sorted[ACCESS_MAX_REPS];
-
     release(r, s);
     if (r->reps == 0)
         return;
-    memcpy(sorted, r->rep_ns, r->reps * sizeof *sorted);
-    qsort(sorted, r->reps, sizeof *sorted, cmp_double);
-    r->ns_min = sorted[0];
-    r->ns_max = sorted[r->reps - 1];
-    r->ns_per_access = r->reps % 2 ? sorted[r->reps / 2]
-                       : (sorted[r->reps / 2 - 1] + sorted[r->reps / 2]) / 2;
+    r->ns_min = stats_min(r->rep_ns, r->reps);
+    r->ns_max = stats_max(r->rep_ns, r->reps);
+    r->ns_per_access = stats_median(r->rep_ns, r->reps);
     for (size_t i = 0; i < r->counters.n; i++)
         r->counters.ev[i].value = r->counter_sum[i];
     tlb_per_access(s, r);

@@ -14,8 +14,8 @@
 #include "backends/heap.h"
 #include "drivers/measure/baseline.h"
 #include "drivers/measure/args.h"
+#include "drivers/measure/host.h"
 
-#define SELF_EXE  "/proc/self/exe"
 #define MAX_DIRS  32
 
 static const struct baseline baselines[] = {
@@ -168,8 +168,8 @@ static void exec_child(const char *lib, const char *backend, int argc,
     args[0] = program_invocation_name;
     for (int i = 0; i < argc; i++)
         args[i + 1] = argv[i];
-    execv(SELF_EXE, args);
-    fprintf(stderr, "xheap: cannot re-execute %s for %s: %s\n", SELF_EXE,
+    execv(HOST_SELF_EXE, args);
+    fprintf(stderr, "xheap: cannot re-execute %s for %s: %s\n", HOST_SELF_EXE,
             backend, strerror(errno));
     _exit(EXIT_RUN_FAILED);
 }

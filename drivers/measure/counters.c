@@ -24,8 +24,7 @@
 #include <unistd.h>
 
 #include "drivers/measure/counters.h"
-
-#define PARANOID_PATH "/proc/sys/kernel/perf_event_paranoid"
+#include "drivers/measure/host.h"
 
 /* What perf's own tool prints for these, so users recognise the advice. */
 #define WHY_UNSUPPORTED "not supported on this machine (a VM?)"
@@ -138,15 +137,9 @@ static bool resolve(const char *name, struct perf_event_attr *a)
 
 static int paranoid_level(void)
 {
-    FILE *f = fopen(PARANOID_PATH, "r");
-    int level = -99;
+    long level;
 
-    if (f) {
-        if (fscanf(f, "%d", &level) != 1)
-            level = -99;
-        fclose(f);
-    }
-    return level;
+    return host_perf_paranoid(&level) == 0 ? (int)level : -99;
 }
 
 static void explain(struct counter *c, int err)

@@ -1,5 +1,6 @@
-/* Reads the machine description from uname, sysconf, /proc and /sys. */
+/* Reads the machine description from uname, sysconf, hwloc and host.h. */
 #include "drivers/measure/machine.h"
+#include "drivers/measure/host.h"
 
 #include <errno.h>
 #include <hwloc.h>
@@ -11,101 +12,30 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define CPUINFO   "/proc/cpuinfo"
-#define THP_FILE  "/sys/kernel/mm/transparent_hugepage/enabled"
-#define MAP_COUNT "/proc/sys/vm/max_map_count"
-#define PARANOID  "/proc/sys/kernel/perf_event_paranoid"
-#define DMI_VENDOR "/sys/class/dmi/id/sys_vendor"
-
 static void copy_text(char *dst, const char *src)
 {
     snprintf(dst, MACHINE_TEXT, "%s", src);
 }
 
-/* The value of the first "KEY : value" line of /proc/cpuinfo. */
-static int cpuinfo_value(const char *key, char *out)
-{
-    FILE *f = fopen(CPUINFO, "r");
-    char line[512];
-    size_t klen = strlen(key);
-    int found = 0;
-
-    if (!f)
-        return 0;
-    while (!found && fgets(line, sizeof(line), f)) {
-        char *colon = strchr(line, ':');
-
-        if (strncmp(line, key, klen) != 0 || !colon)
-            continue;
-        colon += strspn(colon + 1, " \t") + 1;
-        colon[strcspn(colon, "\n")] = 0;
-        copy_text(out, colon);
-        found = 1;
-    }
-    fclose(f);
-    return found;
-}
-
 /* x86 says "model name"; Arm kernels give no name, only part numbers. */
 static void probe_cpu(char *out)
 {
-    if (!cpuinfo_value("model name", out) && !cpuinfo_value("Hardware", out) &&
-        !cpuinfo_value("CPU part", out))
+    if (!host_cpuinfo("model name", out, MACHINE_TEXT) &&
+        !host_cpuinfo("Hardware", out, MACHINE_TEXT) &&
+        !host_cpuinfo("CPU part", out, MACHINE_TEXT))
         copy_text(out, "unknown");
-}
-
-/* The bracketed word of "always [madvise] never". */
-static void probe_thp(char *out)
-{
-    FILE *f = fopen(THP_FILE, "r");
-    char line[256], *open, *close;
-
-    copy_text(out, "unknown");
-    if (!f)
-        return;
-    if (fgets(line, sizeof(line), f) && (open = strchr(line, '[')) &&
-        (close = strchr(open, ']'))) {
-        *close = 0;
-        copy_text(out, open + 1);
-    }
-    fclose(f);
-}
-
-static long read_long(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    long v = -1;
-
-    if (!f)
-        return -1;
-    if (fscanf(f, "%ld", &v) != 1)
-        v = -1;
-    fclose(f);
-    return v;
 }
 
 /* x86 CPUs under a hypervisor set the "hypervisor" flag; elsewhere the
  * firmware's vendor string is the only hint, so say "cannot tell". */
 static void probe_virtual(struct machine_info *m)
 {
-    FILE *f = fopen(CPUINFO, "r");
-    char line[4096], vendor[MACHINE_TEXT];
+    int flag = host_cpu_flag("hypervisor");
 
-    m->virtual_machine = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "flags", 5) == 0) {
-            m->virtual_machine = strstr(line, " hypervisor") != NULL;
-            break;
-        }
-    if (f)
-        fclose(f);
-    f = fopen(DMI_VENDOR, "r");
-    if (f && fgets(vendor, sizeof vendor, f) && m->virtual_machine == 1) {
-        vendor[strcspn(vendor, "\n")] = 0;
-        memcpy(m->hypervisor, vendor, sizeof vendor);
-    }
-    if (f)
-        fclose(f);
+    m->virtual_machine = flag < 0 ? -1 : flag;
+    if (m->virtual_machine != 1 ||
+        host_read_line(HOST_DMI_VENDOR, m->hypervisor, MACHINE_TEXT) != 0)
+        m->hypervisor[0] = 0;
 }
 
 static int count_objs(hwloc_topology_t t, hwloc_obj_type_t type)
@@ -143,7 +73,8 @@ static void probe_perf(struct machine_info *m)
     struct perf_event_attr a;
     long fd;
 
-    m->perf_paranoid = read_long(PARANOID);
+    if (host_perf_paranoid(&m->perf_paranoid) != 0)
+        m->perf_paranoid = -1;
     memset(&a, 0, sizeof a);
     a.size = sizeof a;
     a.type = PERF_TYPE_HARDWARE;
@@ -174,10 +105,10 @@ void machine_probe(struct machine_info *m)
     copy_text(m->kernel, uname(&u) == 0 ? u.release : "unknown");
     copy_text(m->arch, uname(&u) == 0 ? u.machine : "unknown");
     probe_cpu(m->cpu);
-    probe_thp(m->thp);
+    host_thp_mode(m->thp, sizeof m->thp);
     m->cores = sysconf(_SC_NPROCESSORS_ONLN);
     m->page_size = sysconf(_SC_PAGESIZE);
-    m->max_map_count = read_long(MAP_COUNT);
+    m->max_map_count = host_max_map_count();
     probe_virtual(m);
     probe_hwloc(m->hwloc);
     probe_perf(m);

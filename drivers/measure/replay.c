@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/names.h"
+#include "drivers/measure/host.h"
 #include "drivers/measure/replay_internal.h"
+#include "drivers/measure/stats.h"
 
 /* Traces up to this many events are short: AUTO gives them SHORT_WARMUP
  * warm-up passes and SHORT_REPS repetitions, longer ones LONG_*. Five
@@ -36,23 +39,17 @@ static const char *const timing_names[] = {
 
 const char *replay_call_name(enum replay_call c)
 {
-    return call_names[c];
+    return names_of(call_names, NAMES_COUNT(call_names), c);
 }
 
 const char *replay_timing_name(enum replay_timing t)
 {
-    return timing_names[t];
+    return names_of(timing_names, NAMES_COUNT(timing_names), t);
 }
 
 int replay_timing_parse(const char *s, enum replay_timing *out)
 {
-    for (unsigned i = 0; i < sizeof(timing_names) / sizeof(timing_names[0]);
-         i++)
-        if (strcmp(s, timing_names[i]) == 0) {
-            *out = (enum replay_timing)i;
-            return 0;
-        }
-    return -1;
+    return NAMES_PARSE(timing_names, s, out);
 }
 
 void replay_options_defaults(struct replay_options *o)
@@ -280,39 +277,16 @@ static void write_rows(struct engine *e, FILE *f)
 
 /* ---- summaries ------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static double median_of(double *v, unsigned n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void spread_of(const double *x, unsigned n, struct spread *s)
 {
-    double v[n ? n : 1], sum = 0, sq = 0;
+    struct stats_summary sum;
 
     memset(s, 0, sizeof(*s));
-    if (n == 0)
+    if (n == 0 || stats_summarize(x, n, &sum) != 0)
         return;
-    memcpy(v, x, n * sizeof(*v));
-    s->median = median_of(v, n);
-    s->min = v[0];
-    s->max = v[n - 1];
-    for (unsigned i = 0; i < n; i++)
-        sum += x[i];
-    s->mean = sum / n;
-    for (unsigned i = 0; i < n; i++) {
-        sq += (x[i] - s->mean) * (x[i] - s->mean);
-        v[i] = fabs(x[i] - s->median);
-    }
-    s->stddev = n > 1 ? sqrt(sq / (n - 1)) : 0;
-    s->mad = median_of(v, n);
+    *s = (struct spread){ .median = sum.median, .mean = sum.mean,
+                          .min = sum.min, .max = sum.max, .mad = sum.mad,
+                          .stddev = sum.sd };
 }
 
 static void summarize(const struct histogram *h, double ns_per_tick,
@@ -363,57 +337,8 @@ static void counter_medians(struct replay_report *r)
     for (size_t i = 0; i < cs->n && r->n_reps; i++) {
         for (unsigned k = 0; k < r->n_reps; k++)
             v[k] = (double)r->reps[k].counters[i];
-        cs->ev[i].value = (uint64_t)llround(median_of(v, r->n_reps));
+        cs->ev[i].value = (uint64_t)llround(stats_median(v, r->n_reps));
     }
-}
-
-/* TLB-shootdown interrupts received so far by every CPU (the "TLB:" line
- * of /proc/interrupts on x86); -1 where the kernel has no such line, as
- * on Arm, whose TLB invalidations are broadcast without interrupts. */
-static int64_t tlb_shootdowns(void)
-{
-    FILE *f = fopen("/proc/interrupts", "r");
-    char line[4096];
-    int64_t sum = -1;
-
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof(line), f)) {
-        char *p = line + strspn(line, " ");
-
-        if (strncmp(p, "TLB:", 4) != 0)
-            continue;
-        sum = 0;
-        for (p += 4;;) {
-            char *end;
-            unsigned long long v = strtoull(p, &end, 10);
-
-            if (end == p)
-                break;
-            sum += (int64_t)v;
-            p = end;
-        }
-        break;
-    }
-    fclose(f);
-    return sum;
-}
-
-uint64_t replay_proc_status_bytes(const char *key)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    size_t klen = strlen(key);
-    unsigned long long kb = 0;
-    char line[256];
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f))
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':' &&
-            sscanf(line + klen + 1, "%llu", &kb) == 1)
-            break;
-    fclose(f);
-    return (uint64_t)kb * 1024;
 }
 
 /* ---- setting up ----------------------------------------------------- */
@@ -663,11 +588,12 @@ static int measure(struct engine *e, const struct replay_options *o,
     saved = e->topo ? binding_save(e->topo) : NULL;
     st = replay_start_workers(e, r);
     created = e->n;
-    r->tlb_shootdowns = tlb_shootdowns();
+    /* x86's shootdown IPIs; Arm broadcasts its TLBIs and has no line */
+    r->tlb_shootdowns = host_interrupts("TLB");
     if (st == REPLAY_OK)
         st = run_passes(e, o, r);
     if (r->tlb_shootdowns >= 0)
-        r->tlb_shootdowns = tlb_shootdowns() - r->tlb_shootdowns;
+        r->tlb_shootdowns = host_interrupts("TLB") - r->tlb_shootdowns;
     replay_stop_workers(e, created);
     r->peer_rounds = flush_peers_stop(peers, &unbound_peers);
     if (unbound_peers)
@@ -729,8 +655,8 @@ int replay_measure(const struct replay_options *o,
         counter_medians(r);
         thread_notes(&e, r);
         r->harness_bytes = harness_bytes(&e, &ct);
-        r->vm_hwm_bytes = replay_proc_status_bytes("VmHWM");
-        r->vm_rss_bytes = replay_proc_status_bytes("VmRSS");
+        r->vm_hwm_bytes = host_status_bytes("VmHWM");
+        r->vm_rss_bytes = host_status_bytes("VmRSS");
     }
     topology_free(e.topo);
     engine_fini(&e);

@@ -1,7 +1,8 @@
 /*
  * drivers/measure: the instrument. Replay and decoding, threads and
- * pinning, the timer, histograms, counters, flush peers, access cost,
- * baselines in processes of their own, statistics, the host's facts, and
+ * pinning, the clocks (clock.h) and the timer, histograms, counters, flush
+ * peers, access cost, baselines in processes of their own, statistics
+ * (stats.h), the host's facts (host.h: every /proc and /sys read), and
  * the plain helpers every room shares (args.h). It may use backends/ (only
  * through heap.h) and workloads/; it includes nothing from report, suite
  * or cli. This header is its front door.
@@ -205,8 +206,5 @@ json_t *replay_json(const struct replay_report *r);
 
 /* The short human summary; BY_SIZE adds the per-size-class table. */
 void replay_print(const struct replay_report *r, FILE *f, bool by_size);
-
-/* "VmHWM" or "VmRSS" of /proc/self/status in bytes; 0 when unknown. */
-uint64_t replay_proc_status_bytes(const char *key);
 
 #endif

@@ -200,14 +200,6 @@ static void record_many(struct worker *w) { replay_stream(w, false, true, true);
 static void timed_one(struct worker *w)  { replay_stream(w, true, false, false); }
 static void timed_many(struct worker *w) { replay_stream(w, true, false, true); }
 
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The wall clock inside, the thread's CPU clock (a system call) outside:
  * their ratio tells whether something else had the CPU meanwhile. */
 void replay_run_chunk(struct worker *w)
@@ -217,12 +209,12 @@ void replay_run_chunk(struct worker *w)
         [PASS_RECORD] = { record_one, record_many },
         [PASS_TIMED] = { timed_one, timed_many },
     };
-    uint64_t cpu = thread_cpu_ns();
+    uint64_t cpu = clock_thread_ns();
 
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns();
-    w->cpu_ns = thread_cpu_ns() - cpu;
+    w->cpu_ns = clock_thread_ns() - cpu;
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */

@@ -1,5 +1,7 @@
 /* Topology, pinning plans, the start barrier and flush peers (threads.h). */
 #include "drivers/measure/threads.h"
+#include "drivers/measure/clock.h"
+#include "backends/names.h"
 
 #include <limits.h>
 #include <linux/futex.h>
@@ -34,17 +36,12 @@ static const char *const pin_names[] = {
 
 const char *pin_mode_name(enum pin_mode m)
 {
-    return pin_names[m];
+    return names_of(pin_names, NAMES_COUNT(pin_names), m);
 }
 
 int pin_mode_parse(const char *s, enum pin_mode *out)
 {
-    for (unsigned i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++)
-        if (strcmp(s, pin_names[i]) == 0) {
-            *out = (enum pin_mode)i;
-            return 0;
-        }
-    return -1;
+    return NAMES_PARSE(pin_names, s, out);
 }
 
 /* ---- topology ------------------------------------------------------- */
@@ -322,14 +319,6 @@ static void futex_wake_all(unsigned *addr)
     syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void spin_barrier_init(struct spin_barrier *b, unsigned n)
 {
     memset(b, 0, sizeof(*b));
@@ -383,8 +372,8 @@ void spin_barrier_wait(struct spin_barrier *b)
             continue;
         }
         if (!until)
-            until = now_ns() + YIELD_NS_BEFORE_SLEEP;
-        if (now_ns() < until ||
+            until = clock_ns() + YIELD_NS_BEFORE_SLEEP;
+        if (clock_ns() < until ||
             __atomic_load_n(&b->rousing, __ATOMIC_SEQ_CST)) {
             sched_yield();
             continue;

@@ -1,11 +1,13 @@
 /* Choosing and calibrating the per-call timer (see timer.h). */
 #include "drivers/measure/timer.h"
+#include "drivers/measure/host.h"
+#include "drivers/measure/stats.h"
+#include "backends/names.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CPUINFO "/proc/cpuinfo"
 
 /* Tick length: the TSC against CLOCK_MONOTONIC over CALIBRATE_NS, taken
  * CALIBRATE_ROUNDS times; the median round wins. 10 ms gives parts per
@@ -25,30 +27,12 @@ static const char *const choice_names[] = {
 
 const char *timer_choice_name(enum timer_choice c)
 {
-    return choice_names[c];
+    return names_of(choice_names, NAMES_COUNT(choice_names), c);
 }
 
 int timer_choice_parse(const char *s, enum timer_choice *out)
 {
-    for (unsigned i = 0; i < sizeof(choice_names) / sizeof(choice_names[0]);
-         i++)
-        if (strcmp(s, choice_names[i]) == 0) {
-            *out = (enum timer_choice)i;
-            return 0;
-        }
-    return -1;
-}
-
-/* Whether WORD is one of the blank-separated words of LINE. */
-static bool has_word(const char *line, const char *word)
-{
-    size_t n = strlen(word);
-
-    for (const char *p = line; (p = strstr(p, word)); p += n)
-        if ((p == line || p[-1] == ' ' || p[-1] == '\t') &&
-            (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
-            return true;
-    return false;
+    return NAMES_PARSE(choice_names, s, out);
 }
 
 /* The TSC is usable when it ticks at one rate (constant_tsc), through
@@ -58,45 +42,25 @@ static bool tsc_invariant(char *why, size_t len)
 #if defined(__x86_64__)
     static const char *const need[] = { "constant_tsc", "nonstop_tsc",
                                         "rdtscp" };
-    FILE *f = fopen(CPUINFO, "r");
-    char line[8192];
-    bool found = false;
 
-    if (!f) {
-        snprintf(why, len, "cannot read " CPUINFO);
-        return false;
-    }
-    while (!found && fgets(line, sizeof(line), f))
-        found = strncmp(line, "flags", 5) == 0;
-    fclose(f);
-    if (!found) {
-        snprintf(why, len, CPUINFO " has no flags line");
-        return false;
-    }
-    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-        if (!has_word(line, need[i])) {
+    for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
+        int has = host_cpu_flag(need[i]);
+
+        if (has == 1)
+            continue;
+        if (has == -1)
+            snprintf(why, len, "cannot read " HOST_CPUINFO);
+        else if (has == -2)
+            snprintf(why, len, HOST_CPUINFO " has no flags line");
+        else
             snprintf(why, len, "the CPU lacks %s", need[i]);
-            return false;
-        }
+        return false;
+    }
     return true;
 #else
     snprintf(why, len, "not an x86-64 CPU");
     return false;
 #endif
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-    return (x > y) - (x < y);
 }
 
 /* Both clocks at one instant: of a few tries, the TSC reads that sit
@@ -132,26 +96,24 @@ static double calibrate_tick(void)
         while (c1 - c0 < CALIBRATE_NS);
         ratio[r] = (double)(c1 - c0) / (t1 - t0);
     }
-    qsort(ratio, CALIBRATE_ROUNDS, sizeof(ratio[0]), cmp_double);
-    return ratio[CALIBRATE_ROUNDS / 2];
+    return stats_median(ratio, CALIBRATE_ROUNDS);
 }
 
 static uint64_t calibrate_overhead(void)
 {
-    uint64_t *d = malloc(OVERHEAD_SAMPLES * sizeof(*d));
-    uint64_t med;
+    double *d = malloc(OVERHEAD_SAMPLES * sizeof(*d));
+    double med;
 
     if (!d)
         return 0;
     for (int i = 0; i < OVERHEAD_SAMPLES; i++) {
         uint64_t t0 = timer_start();
 
-        d[i] = timer_stop() - t0;
+        d[i] = (double)(timer_stop() - t0);   /* exact: far below 2^53 */
     }
-    qsort(d, OVERHEAD_SAMPLES, sizeof(d[0]), cmp_u64);
-    med = d[OVERHEAD_SAMPLES / 2];
+    med = stats_median(d, OVERHEAD_SAMPLES);   /* odd: one of the samples */
     free(d);
-    return med;
+    return isnan(med) ? 0 : (uint64_t)med;
 }
 
 /* The smallest nonzero step between consecutive reads: a virtual

@@ -16,7 +16,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
+
+#include "drivers/measure/clock.h"
 
 enum timer_choice {
     TIMER_AUTO,         /* the TSC where invariant, else clock_gettime */
@@ -41,15 +42,6 @@ void timer_init(enum timer_choice choice, struct timer_calibration *cal);
 
 const char *timer_choice_name(enum timer_choice c);
 int timer_choice_parse(const char *s, enum timer_choice *out);
-
-/* CLOCK_MONOTONIC in nanoseconds: batch timing, calibration. */
-static inline uint64_t clock_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static inline uint64_t timer_start(void)
 {

@@ -1,10 +1,10 @@
 /*
- * From runs to figures and answers. A run (docs/results.md) carries the
+ * From runs to answers. A run (docs/results.md, run_json.h) carries the
  * point's coordinates (backend, page size, threads, flush peers, sweep
  * values, workload, model), its samples (one value per repetition) and
- * its metrics. Each figure of docs/figures.md is built from every run of
- * the experiments that serve its question; each experiment gets one answer
- * line, the number a reviewer would ask for, with its 95% interval.
+ * its metrics, collected here from each child's JSON. Each experiment gets
+ * one answer line, the number a reviewer would ask for, with its 95%
+ * interval; the figures are figures.c's.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -13,38 +13,16 @@
 #include <string.h>
 
 #include "drivers/report/answers.h"
-#include "drivers/measure/stats.h"
+#include "backends/heap.h"
+#include "drivers/report/figures.h"
+#include "drivers/report/run_json.h"
 #include "workloads/gen.h"
 
-#define MAX_SAMPLES  256
-#define MAX_X        64
-#define MAX_SERIES   24
-#define NAME_LEN     64
 #define MAX_ORDERS   64
 #define MAX_ROUNDS   1024   /* aging probe rounds kept for q4_fragmentation */
 #define MIB          (1024.0 * 1024.0)
 
 /* ---- reading what a child wrote ---- */
-
-static double jnum(const json_t *o)
-{
-    return json_is_number(o) ? json_number_value(o) : NAN;
-}
-
-/* The number at a dotted path such as "memory.waste_ratio"; NaN if none. */
-static double jpath(const json_t *o, const char *path)
-{
-    char key[NAME_LEN];
-
-    while (o && *path) {
-        size_t n = strcspn(path, ".");
-
-        snprintf(key, sizeof key, "%.*s", (int)n, path);
-        o = json_object_get(o, key);
-        path += n + (path[n] == '.');
-    }
-    return jnum(o);
-}
 
 static void put_metric(json_t *m, const char *name, double v)
 {
@@ -203,396 +181,9 @@ int answers_collect(json_t *run, enum answers_child child,
     return rc;
 }
 
-/* ---- a run's coordinates and values ---- */
-
-static const char *rstr(const json_t *run, const char *key)
-{
-    const char *s = json_string_value(json_object_get(run, key));
-
-    return s ? s : "";
-}
-
-static double sweep(const json_t *run, const char *key)
-{
-    return jnum(json_object_get(json_object_get(run, "sweep"), key));
-}
-
-static double metric(const json_t *run, const char *key)
-{
-    return jnum(json_object_get(json_object_get(run, "metrics"), key));
-}
-
-static const char *workload_name(const json_t *run)
-{
-    const char *s = json_string_value(
-        json_object_get(json_object_get(run, "workload"), "name"));
-
-    return s ? s : "";
-}
-
-/* The repetitions of a sample metric, times SCALE; returns how many. */
-static size_t samples(const json_t *run, const char *key, double scale,
-                      double *out)
-{
-    json_t *a = json_object_get(json_object_get(run, "samples"), key), *v;
-    size_t i, n = 0;
-
-    json_array_foreach(a, i, v)
-        if (n < MAX_SAMPLES && json_is_number(v))
-            out[n++] = json_number_value(v) * scale;
-    return n;
-}
-
-static bool ok_run(const json_t *run)
-{
-    return !json_object_get(run, "error");
-}
-
-static double median_of(const json_t *run, const char *key)
-{
-    double v[MAX_SAMPLES];
-    size_t n = samples(run, key, 1, v);
-
-    return n ? stats_median(v, n) : NAN;
-}
-
-/* ---- figures ---- */
-
-struct cell {
-    bool set;
-    double v, lo, hi;
-};
-
-struct fig {
-    const char *name;
-    bool label_x;
-    size_t nx, ns;
-    double x[MAX_X];
-    char xl[MAX_X][NAME_LEN];
-    char s[MAX_SERIES][NAME_LEN];
-    struct cell c[MAX_X][MAX_SERIES];
-};
-
-static size_t fig_x(struct fig *f, double x, const char *label)
-{
-    for (size_t i = 0; i < f->nx; i++)
-        if (f->label_x ? strcmp(f->xl[i], label) == 0 : f->x[i] == x)
-            return i;
-    if (f->nx == MAX_X)
-        return MAX_X;
-    f->x[f->nx] = x;
-    snprintf(f->xl[f->nx], NAME_LEN, "%s", label ? label : "");
-    return f->nx++;
-}
-
-static size_t fig_series(struct fig *f, const char *name)
-{
-    for (size_t i = 0; i < f->ns; i++)
-        if (strcmp(f->s[i], name) == 0)
-            return i;
-    if (f->ns == MAX_SERIES)
-        return MAX_SERIES;
-    snprintf(f->s[f->ns], NAME_LEN, "%s", name);
-    return f->ns++;
-}
-
-static void fig_put(struct fig *f, double x, const char *label,
-                    const char *series, double v, double lo, double hi)
-{
-    size_t i = fig_x(f, x, label), k = fig_series(f, series);
-
-    if (i == MAX_X || k == MAX_SERIES || isnan(v))
-        return;
-    f->c[i][k] = (struct cell){ true, v, lo, hi };
-}
-
-/* The median of the repetitions with its interval (stats_median_ci). */
-static void fig_samples(struct fig *f, double x, const char *label,
-                        const char *series, const double *v, size_t n)
-{
-    struct stats_interval ci;
-
-    if (!n || stats_median_ci(v, n, STATS_LEVEL95, &ci) != 0)
-        return;
-    fig_put(f, x, label, series, ci.estimate, ci.lo, ci.hi);
-}
-
-static int by_x(const void *a, const void *b, void *fp)
-{
-    const struct fig *f = fp;
-    double xa = f->x[*(const size_t *)a], xb = f->x[*(const size_t *)b];
-
-    return (xa > xb) - (xa < xb);
-}
-
-static void put_num(FILE *o, double v)
-{
-    if (isnan(v))
-        fputs(",NaN", o);
-    else
-        fprintf(o, ",%.6g", v);
-}
-
-/* Writes DIR/<name>.csv as docs/figures.md says, or nothing when empty. */
-static void fig_write(const struct fig *f, const char *dir)
-{
-    char path[4096], tmp[4100];
-    size_t order[MAX_X];
-    FILE *o;
-
-    if (!f->nx || !f->ns)
-        return;
-    for (size_t i = 0; i < f->nx; i++)
-        order[i] = i;
-    if (!f->label_x)
-        qsort_r(order, f->nx, sizeof order[0], by_x, (void *)f);
-    snprintf(path, sizeof path, "%s/%s.csv", dir, f->name);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    o = fopen(tmp, "w");
-    if (!o)
-        return;
-    fputs("x", o);
-    for (size_t k = 0; k < f->ns; k++)
-        fprintf(o, ",%s,%s_lo,%s_hi", f->s[k], f->s[k], f->s[k]);
-    fputc('\n', o);
-    for (size_t r = 0; r < f->nx; r++) {
-        size_t i = order[r];
-
-        if (f->label_x)
-            fputs(f->xl[i], o);
-        else
-            fprintf(o, "%.6g", f->x[i]);
-        for (size_t k = 0; k < f->ns; k++) {
-            const struct cell *c = &f->c[i][k];
-
-            put_num(o, c->set ? c->v : NAN);
-            put_num(o, c->set ? c->lo : NAN);
-            put_num(o, c->set ? c->hi : NAN);
-        }
-        fputc('\n', o);
-    }
-    if (fclose(o) == 0)
-        rename(tmp, path);
-}
-
-/* ---- which experiment serves which figure ---- */
-
-static unsigned question(const json_t *x)
-{
-    return (unsigned)json_integer_value(json_object_get(x, "question"));
-}
-
-static bool labelled(const json_t *x, const char *label)
-{
-    const char *l = json_string_value(json_object_get(x, "label"));
-
-    return l && strcmp(l, label) == 0;
-}
-
-/* The first run of X, for what its runs share. */
-static const json_t *first_run(const json_t *x)
-{
-    return json_array_get(json_object_get(x, "runs"), 0);
-}
-
-static bool sweeps(const json_t *x, const char *key)
-{
-    return !isnan(sweep(first_run(x), key));
-}
-
-static bool is_workload(const json_t *x, const char *name)
-{
-    return strcmp(workload_name(first_run(x)), name) == 0;
-}
-
-/* The figure experiment X draws into, or NULL. */
-static const char *figure_of(const json_t *x)
-{
-    switch (question(x)) {
-    case 1: return sweeps(x, "size") ? "q1_small_cost" : NULL;
-    case 2: return is_workload(x, "pairs") ? "q2_vmalloc_cost" : NULL;
-    case 3: return sweeps(x, "size") ? "q3_waste" : NULL;
-    case 4: return "q4_contig";
-    case 5: return "q5_xenheap";
-    case 6: return is_workload(x, "mixed") ? "q6_waste" : "q6_page_size";
-    case 7: return "q7_directmap";
-    case 8: return "q8_lifetime";
-    case 9: return "q9_access";
-    }
-    if (labelled(x, "baselines"))
-        return "baselines";
-    if (labelled(x, "thread-scaling"))
-        return "scaling";
-    return NULL;
-}
-
-/* Whether X draws into FIG: its own figure, and for the aging probe of
- * question 4 the largest-order-by-round figure too. */
-static bool serves(const json_t *x, const char *fig)
-{
-    const char *name = figure_of(x);
-
-    if (question(x) == 4 && strcmp(fig, "q4_fragmentation") == 0)
-        return true;
-    return name && strcmp(name, fig) == 0;
-}
-
-/* Adds one run of X to its figure. */
-static void draw_run(struct fig *f, const json_t *x, const json_t *run)
-{
-    double v[MAX_SAMPLES], page = jnum(json_object_get(run, "page_size"));
-    const char *b = rstr(run, "backend");
-    char series[NAME_LEN];
-    size_t n;
-
-    if (strcmp(f->name, "q1_small_cost") == 0) {
-        n = samples(run, "ns_per_op", 1, v);
-        fig_samples(f, sweep(run, "size"), NULL, b, v, n);
-    } else if (strcmp(f->name, "q2_vmalloc_cost") == 0) {
-        double pages = jpath(run, "workload.size") / page;
-        int peers = (int)jnum(json_object_get(run, "flush_peers"));
-
-        /* A pair is two events: the cost of one page of vmalloc + vfree. */
-        n = samples(run, "ns_per_op", 2 / pages, v);
-        snprintf(series, sizeof series, "%s flush (%d peer%s)",
-                 json_string_value(json_object_get(
-                     json_object_get(run, "model"), "flush")),
-                 peers, peers == 1 ? "" : "s");
-        fig_samples(f, pages, NULL, series, v, n);
-    } else if (strcmp(f->name, "q3_waste") == 0 ||
-               strcmp(f->name, "q6_waste") == 0) {
-        double w = metric(run, "waste_ratio"),
-               x_ = f->name[1] == '3' ? sweep(run, "size") : page / 1024;
-
-        fig_put(f, x_, NULL, b, w, w, w);
-    } else if (strcmp(f->name, "q4_fragmentation") == 0) {
-        json_t *best, *rounds = json_object_get(json_object_get(run, "metrics"),
-                                                "largest_order_by_round");
-        size_t i;
-
-        json_array_foreach(rounds, i, best)
-            fig_put(f, (double)i + 1, NULL, b, jnum(best), jnum(best),
-                    jnum(best));
-    } else if (strcmp(f->name, "q4_contig") == 0) {
-        json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
-                                             "probes");
-        size_t i;
-
-        json_array_foreach(probes, i, p) {
-            double asked = jpath(p, "asked"), got = jpath(p, "got");
-
-            fig_put(f, jpath(p, "order"), NULL, b, 100 * got / asked,
-                    100 * got / asked, 100 * got / asked);
-        }
-    } else if (strcmp(f->name, "q5_xenheap") == 0) {
-        double pct = 100 * metric(run, "failed") /
-                     (metric(run, "allocs") + metric(run, "reallocs"));
-
-        fig_put(f, sweep(run, "xenheap") / MIB, NULL, b, pct, pct, pct);
-    } else if (strcmp(f->name, "q6_page_size") == 0) {
-        n = samples(run, "ns_per_op", 1, v);
-        snprintf(series, sizeof series, "%s (%s)", b, workload_name(run));
-        fig_samples(f, page / 1024, NULL, series, v, n);
-    } else if (strcmp(f->name, "q7_directmap") == 0) {
-        bool on = json_is_true(json_object_get(json_object_get(run, "model"),
-                                               "directmap"));
-
-        n = samples(run, "ns_per_op", 1, v);
-        fig_samples(f, 0, on ? "directmap on" : "directmap off", b, v, n);
-    } else if (strcmp(f->name, "q8_lifetime") == 0 ||
-               strcmp(f->name, "baselines") == 0) {
-        n = samples(run, "ns_per_op", 1, v);
-        fig_samples(f, 0, workload_name(run), b, v, n);
-    } else if (strcmp(f->name, "q9_access") == 0) {
-        double ws = jpath(run, "workload.working_set") / MIB;
-        double tlb = metric(run, "dtlb_misses_per_access");
-
-        snprintf(series, sizeof series, "%s (%s)", b,
-                 json_string_value(json_object_get(
-                     json_object_get(run, "metrics"), "region")));
-        fig_put(f, ws, NULL, series, metric(run, "ns_per_access"),
-                metric(run, "ns_per_access_min"),
-                metric(run, "ns_per_access_max"));
-        snprintf(series, sizeof series, "%s dTLB misses/access", b);
-        fig_put(f, ws, NULL, series, tlb, tlb, tlb);
-    } else if (strcmp(f->name, "scaling") == 0) {
-        double threads = jnum(json_object_get(run, "threads"));
-
-        /* ns_per_op is wall time per event: all threads together. */
-        n = samples(run, "ns_per_op", 1, v);
-        for (size_t i = 0; i < n; i++)
-            v[i] = 1000 / v[i];
-        fig_samples(f, threads, NULL, b, v, n);
-    }
-}
-
-/* q1: the difference xvmalloc - xmalloc at each size, bootstrapped. */
-static void draw_q1_difference(struct fig *f, const json_t *exps)
-{
-    const json_t *x, *ra, *rb;
-    size_t i, j, k;
-
-    json_array_foreach(exps, i, x) {
-        if (!figure_of(x) || strcmp(figure_of(x), f->name) != 0)
-            continue;
-        json_array_foreach(json_object_get(x, "runs"), j, ra) {
-            if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
-                continue;
-            json_array_foreach(json_object_get(x, "runs"), k, rb) {
-                double a[MAX_SAMPLES], b[MAX_SAMPLES];
-                struct stats_interval ci;
-                size_t na, nb;
-
-                if (strcmp(rstr(rb, "backend"), "xvmalloc") != 0 ||
-                    sweep(ra, "size") != sweep(rb, "size") || !ok_run(rb))
-                    continue;
-                na = samples(ra, "ns_per_op", 1, a);
-                nb = samples(rb, "ns_per_op", 1, b);
-                if (na && nb &&
-                    stats_boot_median_diff(a, na, b, nb, STATS_LEVEL95,
-                                           STATS_BOOT_RESAMPLES,
-                                           STATS_BOOT_SEED, &ci) == 0)
-                    fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
-                            ci.estimate, ci.lo, ci.hi);
-            }
-        }
-    }
-}
-
-static const struct { const char *name; bool label_x; } figures[] = {
-    { "q1_small_cost", false }, { "q2_vmalloc_cost", false },
-    { "q3_waste", false }, { "q4_contig", false },
-    { "q4_fragmentation", false }, { "q5_xenheap", false },
-    { "q6_page_size", false }, { "q6_waste", false },
-    { "q7_directmap", true }, { "q8_lifetime", true }, { "q9_access", false },
-    { "baselines", true }, { "scaling", false },
-};
-
 void answers_figures(json_t *experiments, const char *dir)
 {
-    struct fig *f = malloc(sizeof *f);
-
-    if (!f)
-        return;
-    for (size_t n = 0; n < sizeof figures / sizeof figures[0]; n++) {
-        const json_t *x, *run;
-        size_t i, j;
-
-        memset(f, 0, sizeof *f);
-        f->name = figures[n].name;
-        f->label_x = figures[n].label_x;
-        json_array_foreach(experiments, i, x) {
-            if (!serves(x, f->name))
-                continue;
-            json_array_foreach(json_object_get(x, "runs"), j, run)
-                if (ok_run(run))
-                    draw_run(f, x, run);
-        }
-        if (n == 0)
-            draw_q1_difference(f, experiments);
-        fig_write(f, dir);
-    }
-    free(f);
+    figures_write(experiments, dir);
 }
 
 /* ---- answers ---- */
@@ -658,26 +249,13 @@ static void list_medians(const json_t *x, char *out, size_t len)
 /* B against A on one experiment's samples: difference of medians. */
 static int diff(const json_t *ra, const json_t *rb, struct stats_interval *ci)
 {
-    double a[MAX_SAMPLES], b[MAX_SAMPLES];
-    size_t na = ra ? samples(ra, "ns_per_op", 1, a) : 0;
-    size_t nb = rb ? samples(rb, "ns_per_op", 1, b) : 0;
-
-    if (!na || !nb)
-        return -1;
-    return stats_boot_median_diff(a, na, b, nb, STATS_LEVEL95,
-                                  STATS_BOOT_RESAMPLES, STATS_BOOT_SEED, ci);
+    return boot_runs(ra, rb, false, ci);
 }
 
+/* B/A, from the bootstrapped B/A - 1. */
 static int ratio(const json_t *ra, const json_t *rb, struct stats_interval *ci)
 {
-    double a[MAX_SAMPLES], b[MAX_SAMPLES];
-    size_t na = ra ? samples(ra, "ns_per_op", 1, a) : 0;
-    size_t nb = rb ? samples(rb, "ns_per_op", 1, b) : 0;
-
-    if (!na || !nb)
-        return -1;
-    if (stats_boot_median_rel(a, na, b, nb, STATS_LEVEL95,
-                              STATS_BOOT_RESAMPLES, STATS_BOOT_SEED, ci) != 0)
+    if (boot_runs(ra, rb, true, ci) != 0)
         return -1;
     ci->estimate += 1;
     ci->lo += 1;
@@ -753,7 +331,7 @@ static bool policy_peers(const json_t *run, double peers)
 /* The three flush rules side by side, without and with flushing peers. */
 static void answer_q2_policy(json_t *x)
 {
-    static const char *const rules[] = { "page", "range", "lazy" };
+    const char *rule;
     double most = 0, pages = 0;
     char list[400];
     const json_t *run;
@@ -766,16 +344,16 @@ static void answer_q2_policy(json_t *x)
     }
     list[0] = 0;
     for (int peers = 0; peers <= (most > 0); peers++)
-        for (size_t r = 0; r < 3; r++)
+        for (unsigned r = 0; (rule = flush_policy_name(r)); r++)
             json_array_foreach(json_object_get(x, "runs"), i, run) {
                 if (!ok_run(run) || !policy_peers(run, peers ? most : 0) ||
                     strcmp(rstr(json_object_get(run, "model"), "flush"),
-                           rules[r]) != 0 || at >= sizeof list)
+                           rule) != 0 || at >= sizeof list)
                     continue;
                 at += (size_t)snprintf(list + at, sizeof list - at,
                                        "%s%s%s %.0f", at ? ", " : "",
                                        r == 0 && peers ? "with peers: " : "",
-                                       rules[r], 2 * median_of(run,
+                                       rule, 2 * median_of(run,
                                        "ns_per_op") / pages);
             }
     set_answer(x, NAN, "ns/page", NULL, "%.0f-page vmalloc+vfree, ns per "

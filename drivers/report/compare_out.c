@@ -4,7 +4,6 @@
  * with its CSV, in the --out folder.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -14,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "drivers/measure/args.h"
 #include "drivers/report/compare_internal.h"
+#include "drivers/report/gnuplot.h"
+#include "backends/names.h"
 
 #define COMPARE_FORMAT "xheap-compare 1"
 #define LABEL_WIDTH    48            /* run ids on the figure's axis */
@@ -49,8 +49,11 @@ static void csv_num(FILE *f, double v)
 
 static const char *kind_name(enum row_kind k)
 {
-    return k == ROW_TESTED ? "tested" : k == ROW_SINGLE ? "single" :
-           "one-sided";
+    static const char *const names[] = {
+        [ROW_TESTED] = "tested", [ROW_SINGLE] = "single",
+        [ROW_ONE_SIDED] = "one-sided",
+    };
+    return names_of(names, NAMES_COUNT(names), k);
 }
 
 static void write_csv(FILE *f, const struct comparison *c)
@@ -228,80 +231,6 @@ char *compare_default_out_base(const struct comparison *c)
     return base;
 }
 
-static bool in_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    char buf[PATH_MAX];
-
-    while (path && *path) {
-        size_t len = strcspn(path, ":");
-
-        snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".",
-                 prog);
-        if (access(buf, X_OK) == 0)
-            return true;
-        path += len + (path[len] == ':');
-    }
-    return false;
-}
-
-/* plots/compare.gp: $XHEAP_PLOTS, beside the binary (build/../plots), or
- * under the current directory (the tree's root). */
-static bool find_script(char *buf, size_t len)
-{
-    const char *env = getenv("XHEAP_PLOTS");
-    char exe[PATH_MAX];
-    ssize_t n;
-
-    if (env) {
-        snprintf(buf, len, "%s/compare.gp", env);
-        if (access(buf, R_OK) == 0)
-            return true;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        snprintf(buf, len, "%s/../plots/compare.gp", dirname(exe));
-        if (access(buf, R_OK) == 0)
-            return true;
-    }
-    snprintf(buf, len, "plots/compare.gp");
-    return access(buf, R_OK) == 0;
-}
-
-/* A gnuplot string literal: single quotes, a quote doubled. */
-static void gp_string(FILE *f, const char *var, const char *s)
-{
-    fprintf(f, "%s='", var);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputs("'; ", f);
-}
-
-static int run_gnuplot(const char *script, const char *expr)
-{
-    pid_t pid;
-    int st, null_fd;
-
-    fflush(NULL);
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        null_fd = open("/dev/null", O_WRONLY);
-        if (null_fd >= 0)
-            dup2(null_fd, STDOUT_FILENO);
-        execlp("gnuplot", "gnuplot", "-e", expr, script, (char *)NULL);
-        _exit(127);
-    }
-    if (waitpid(pid, &st, 0) < 0)
-        return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void figure_title(char *buf, size_t len, const struct comparison *c)
 {
     json_t *ma = json_object_get(c->a.root, "machine");
@@ -312,6 +241,9 @@ static void figure_title(char *buf, size_t len, const struct comparison *c)
              json_text(c->b.root, "git_revision") ?: "?",
              json_text(ma, "host") ?: "?",
              json_text(c->a.root, "git_revision") ?: "?");
+    for (; *buf; buf++)   /* a title is one line: gnuplot_run refuses more */
+        if ((unsigned char)*buf < 0x20)
+            *buf = ' ';
 }
 
 /* Draws DIR/plots/compare_<metric>.{png,svg}; says why not in one line. */
@@ -319,16 +251,17 @@ static void draw_figure(const struct comparison *c, const char *csv,
                         const char *dir)
 {
     static const char *const formats[] = { "png", "svg" };
-    char script[PATH_MAX], title[512], *plots, *expr;
-    size_t len;
-    FILE *f;
+    char scripts[PATH_MAX], script[PATH_MAX + 16], title[512], why[256];
+    char *plots;
 
-    if (!in_path("gnuplot")) {
+    if (gnuplot_probe(why, sizeof(why)) != 0) {
         fputs("xheap compare: gnuplot not found (install gnuplot-nox); no "
               "figure\n", stderr);
         return;
     }
-    if (!find_script(script, sizeof(script))) {
+    if (!gnuplot_scripts(scripts, sizeof(scripts)) ||
+        snprintf(script, sizeof(script), "%s/compare.gp", scripts) < 0 ||
+        access(script, R_OK) != 0) {
         fputs("xheap compare: plots/compare.gp not found (set XHEAP_PLOTS); "
               "no figure\n", stderr);
         return;
@@ -346,20 +279,16 @@ static void draw_figure(const struct comparison *c, const char *csv,
         char *out;
         int st;
 
-        if (asprintf(&out, "%s/compare_%s", plots, c->figure_metric) < 0 ||
-            !(f = open_memstream(&expr, &len)))
+        if (asprintf(&out, "%s/compare_%s", plots, c->figure_metric) < 0)
             break;
-        gp_string(f, "csv", csv);
-        gp_string(f, "out", out);
-        gp_string(f, "fmt", formats[i]);
-        gp_string(f, "metric", c->figure_metric);
-        gp_string(f, "title", title);
-        fclose(f);
-        st = run_gnuplot(script, expr);
+        const struct gnuplot_var vars[] = {
+            { "csv", csv }, { "out", out }, { "fmt", formats[i] },
+            { "metric", c->figure_metric }, { "title", title },
+        };
+        st = gnuplot_run(script, vars, sizeof(vars) / sizeof(vars[0]), NULL);
         if (st != 0)
             fprintf(stderr, "xheap compare: gnuplot failed on %s (status "
                     "%d); no %s figure\n", script, st, formats[i]);
-        free(expr);
         free(out);
     }
     free(plots);

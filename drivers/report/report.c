@@ -7,27 +7,22 @@
 #include "drivers/report/report.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/report/gnuplot.h"
 
 #define RESULTS_FORMAT    "xheap-results 1"
-#define GNUPLOT_TIMEOUT_S 60.0  /* one figure in one format: ~0.1 s is usual */
 #define FEW_REPETITIONS   5     /* fewer, and a 95% interval means little */
 #define FEW_CORES         4     /* fewer, and scaling curves are too short */
 #define MAX_FIGURES       64
@@ -39,45 +34,6 @@
 #define HEAD_INDENT       11    /* "Revision:  " */
 #define ANSWER_INDENT     4     /* "Q1  " */
 #define MACHINE_INDENT    12    /* "Page size:  " */
-
-extern char **environ;
-
-static const struct report_figure known_figures[] = {
-    { "q1_small_cost", 1, false,
-      "does xvmalloc cost more than xmalloc for small sizes?" },
-    { "q2_vmalloc_cost", 2, false,
-      "what do vmalloc's map and unmap cost per page?" },
-    { "q3_waste", 3, false,
-      "how much does each path waste for odd sizes?" },
-    { "q4_fragmentation", 4, false,
-      "how far does the largest free order fall as memory ages?" },
-    { "q4_contig", 4, false,
-      "which contiguous orders can still be had after aging?" },
-    { "q5_xenheap", 5, false,
-      "with a small separate xenheap, how often does allocation fail?" },
-    { "q6_page_size", 6, false,
-      "what does each path cost with 4K, 16K and 64K pages?" },
-    { "q6_waste", 6, false,
-      "what does each path waste with 4K, 16K and 64K pages?" },
-    { "q7_directmap", 7, true,
-      "what does each path cost without a directmap?" },
-    { "q8_lifetime", 8, true,
-      "is xmalloc still better for short-lived allocations?" },
-    { "q9_access", 9, false,
-      "what does touching vmalloc'd memory cost against the directmap?" },
-    { "baselines", 0, true,
-      "the models against glibc, jemalloc, mimalloc and tcmalloc" },
-    { "scaling", 0, false,
-      "throughput as threads are added" },
-};
-
-#define N_KNOWN (sizeof(known_figures) / sizeof(known_figures[0]))
-
-const struct report_figure *report_figures(size_t *n)
-{
-    *n = N_KNOWN;
-    return known_figures;
-}
 
 /* One figure of this folder, and what became of it. */
 struct figure {
@@ -92,7 +48,6 @@ struct render {
     json_t *root;
     const char *plots;       /* the scripts' folder; NULL when not found */
     char plots_buf[PATH_MAX];
-    bool gnuplot;            /* gnuplot runs */
     char no_plots[TEXT_LEN]; /* why there are no plots at all */
     size_t n_fig;
     struct figure fig[MAX_FIGURES];
@@ -328,103 +283,7 @@ static void names_join(const struct names *s, char *out, size_t len)
         append(out, len, "%s%s", i ? ", " : "", s->v[i]);
 }
 
-/* ---- Finding the scripts and gnuplot ---- */
-
-static bool has_scripts(const char *dir)
-{
-    char path[PATH_MAX];
-
-    snprintf(path, sizeof(path), "%s/common.gp", dir);
-    return access(path, R_OK) == 0;
-}
-
-/* $XHEAP_PLOTS, then beside the build folder of this executable, then ./. */
-static const char *find_plots(char *buf, size_t len)
-{
-    static const char *const up[] = { "/../plots", "/../../plots" };
-    const char *env = getenv("XHEAP_PLOTS");
-    char exe[PATH_MAX];
-    ssize_t n;
-
-    if (env && *env) {
-        snprintf(buf, len, "%s", env);
-        return has_scripts(buf) ? buf : NULL;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        char *slash;
-
-        exe[n] = 0;
-        slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            for (size_t i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
-                say(buf, len, "%s%s", exe, up[i]);
-                if (has_scripts(buf))
-                    return buf;
-            }
-        }
-    }
-    snprintf(buf, len, "plots");
-    return has_scripts(buf) ? buf : NULL;
-}
-
-static const char *gnuplot_program(void)
-{
-    const char *env = getenv("XHEAP_GNUPLOT");
-
-    return env && *env ? env : "gnuplot";
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/*
- * Runs ARGV with no input, its output thrown away and its errors in LOG.
- * Returns its exit status; -1 when it could not start (errno set: ENOENT
- * when there is no such program), -2 when it ran past the timeout and
- * was killed, -3 when it died of a signal.
- */
-static int run_program(char *const argv[], const char *log)
-{
-    static const struct timespec nap = { 0, 2 * 1000 * 1000 };
-    posix_spawn_file_actions_t fa;
-    double deadline = now_s() + GNUPLOT_TIMEOUT_S;
-    pid_t pid;
-    int st, err;
-
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT |
-                                     O_TRUNC, 0644);
-    err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (err) {
-        errno = err;
-        return -1;
-    }
-    for (;;) {
-        pid_t w = waitpid(pid, &st, WNOHANG);
-
-        if (w == pid)
-            break;
-        if (w < 0 && errno != EINTR)
-            return -1;
-        if (now_s() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -2;
-        }
-        nanosleep(&nap, NULL);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -3;
-}
+/* ---- gnuplot's messages ---- */
 
 /* The last line with text in PATH: gnuplot's error message. */
 static void last_line(const char *path, char *out, size_t len)
@@ -441,21 +300,6 @@ static void last_line(const char *path, char *out, size_t len)
             snprintf(out, len, "%s", line);
     }
     fclose(f);
-}
-
-/* Whether gnuplot runs at all: `gnuplot --version`. */
-static void probe_gnuplot(struct render *r)
-{
-    char *argv[] = { (char *)gnuplot_program(), "--version", NULL };
-    int st = run_program(argv, "/dev/null");
-
-    r->gnuplot = st == 0;
-    if (st == -1 && errno == ENOENT)
-        snprintf(r->no_plots, sizeof(r->no_plots), "gnuplot was not found "
-                 "(install gnuplot-nox, then run 'xheap report DIR')");
-    else if (st != 0)
-        snprintf(r->no_plots, sizeof(r->no_plots), "'%s --version' failed",
-                 argv[0]);
 }
 
 /* ---- The CSV convention (docs/figures.md) ---- */
@@ -620,8 +464,10 @@ static int draw_format(struct render *r, struct figure *f, size_t i)
 {
     const char *fmt = formats[i][0], *ext = formats[i][1];
     char script[PATH_MAX], base[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX];
-    char log[PATH_MAX], expr[3 * PATH_MAX], msg[TEXT_LEN];
-    char *argv[] = { (char *)gnuplot_program(), "-e", expr, script, NULL };
+    char log[PATH_MAX], csv[PATH_MAX], msg[TEXT_LEN];
+    const struct gnuplot_var vars[] = {
+        { "csv", csv }, { "out", base }, { "fmt", fmt },
+    };
     int st;
 
     snprintf(script, sizeof(script), "%s/%s.gp", r->plots, f->name);
@@ -629,17 +475,16 @@ static int draw_format(struct render *r, struct figure *f, size_t i)
     say(tmp, sizeof(tmp), "%s.%s", base, ext);
     snprintf(final, sizeof(final), "%s/plots/%s.%s", r->dir, f->name, ext);
     snprintf(log, sizeof(log), "%s/plots/%s.log", r->dir, f->name);
-    snprintf(expr, sizeof(expr), "csv='%s/%s.csv'; out='%s'; fmt='%s'",
-             r->dir, f->name, base, fmt);
+    snprintf(csv, sizeof(csv), "%s/%s.csv", r->dir, f->name);
 
-    st = run_program(argv, log);
+    st = gnuplot_run(script, vars, sizeof(vars) / sizeof(vars[0]), log);
     if (st == 0 && !file_nonempty(tmp))
         snprintf(f->why, sizeof(f->why), "gnuplot wrote no %s", ext);
     else if (st == 0 && strcmp(ext, "txt") == 0)
         tidy_text(tmp, final, f->why, sizeof(f->why));
     else if (st == 0 && rename(tmp, final) != 0)
         say(f->why, sizeof(f->why), "%s: %s", final, strerror(errno));
-    else if (st == -2)
+    else if (st == GNUPLOT_TIMED_OUT)
         snprintf(f->why, sizeof(f->why), "gnuplot ran past %.0f s on %s",
                  GNUPLOT_TIMEOUT_S, fmt);
     else if (st != 0) {
@@ -672,10 +517,10 @@ static void draw(struct render *r, struct figure *f)
     f->drawn = true;
 }
 
-/* gnuplot gets paths inside '...': a quote or a newline would end them. */
-static bool quotable(const char *s)
+/* gnuplot gets paths as strings of one line (gnuplot_run). */
+static bool one_line(const char *s)
 {
-    return !strpbrk(s, "'\n");
+    return !strpbrk(s, "\r\n");
 }
 
 /* A figure name is a file name: no paths, nothing gnuplot would parse. */
@@ -723,11 +568,11 @@ static void add_figure(struct render *r, const char *name, bool label_x,
 static void list_figures(struct render *r)
 {
     json_t *exps = json_object_get(r->root, "experiments"), *e;
-    size_t i;
+    size_t i, n_known;
+    const struct report_figure *known = report_figures(&n_known);
 
-    for (i = 0; i < N_KNOWN; i++)
-        add_figure(r, known_figures[i].name, known_figures[i].label_x,
-                   known_figures[i].caption);
+    for (i = 0; i < n_known; i++)
+        add_figure(r, known[i].name, known[i].label_x, known[i].caption);
     json_array_foreach(exps, i, e) {
         const char *name = jstr(e, "figure"), *title = jstr(e, "title");
 
@@ -742,8 +587,7 @@ static void draw_all(struct render *r)
 
     if (r->n_fig == 0)
         return;
-    probe_gnuplot(r);
-    if (!r->gnuplot)
+    if (gnuplot_probe(r->no_plots, sizeof(r->no_plots)) != 0)
         return;
     if (!r->plots) {
         snprintf(r->no_plots, sizeof(r->no_plots), "the gnuplot scripts were "
@@ -751,9 +595,9 @@ static void draw_all(struct render *r)
         failed(r, REPORT_FAILED, "%s", r->no_plots);
         return;
     }
-    if (!quotable(r->dir) || !quotable(r->plots)) {
-        snprintf(r->no_plots, sizeof(r->no_plots), "%s: a quote or a newline "
-                 "in the path; gnuplot cannot be given it", r->dir);
+    if (!one_line(r->dir) || !one_line(r->plots)) {
+        snprintf(r->no_plots, sizeof(r->no_plots), "%s: a newline in the "
+                 "path; gnuplot cannot be given it", r->dir);
         failed(r, REPORT_FAILED, "%s", r->no_plots);
         return;
     }
@@ -1387,7 +1231,7 @@ int report_render(const char *dir, char *why, size_t len)
         free(r);
         return REPORT_BAD_INPUT;
     }
-    r->plots = find_plots(r->plots_buf, sizeof(r->plots_buf));
+    r->plots = gnuplot_scripts(r->plots_buf, sizeof(r->plots_buf));
     list_figures(r);
     draw_all(r);
     write_report(r);

@@ -1,8 +1,9 @@
 /*
- * drivers/report: what measurements say. Answers and figures' CSVs
- * (answers.h), report.txt and the plots (this header), compare
- * (compare.h) and the rubric (docs.h). It may use measure, backends and
- * workloads; suite and cli include it, never the other way.
+ * drivers/report: what measurements say. Answers (answers.h), the figures'
+ * registry and CSVs (figures.h), report.txt and the plots (this header),
+ * running gnuplot (gnuplot.h), compare (compare.h) and the rubric
+ * (docs.h). It may use measure, backends and workloads; suite and cli
+ * include it, never the other way.
  *
  * The report of a results folder (docs/results.md): every figure drawn by
  * its gnuplot script in plots/ (PNG, SVG, and text for the report), and
@@ -17,23 +18,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "drivers/report/figures.h"   /* report_figures: the registry */
+
 /* The widest line of report.txt and of the text figures. */
 #define REPORT_WIDTH 78
 
 /* report_render's failures (0 is success). */
 #define REPORT_FAILED    (-1)   /* a figure or report.txt could not be made */
 #define REPORT_BAD_INPUT (-2)   /* DIR, results.json or a CSV is malformed */
-
-/* A figure of the suite: its file names, its question, its caption. */
-struct report_figure {
-    const char *name;      /* <name>.csv, plots/<name>.gp, plots/<name>.png */
-    unsigned question;     /* 1..9, 0 for the baselines and scaling */
-    bool label_x;          /* x is a label (bars), not a number */
-    const char *caption;   /* the question it answers, one short line */
-};
-
-/* The figures of docs/figures.md, in the order report.txt shows them. */
-const struct report_figure *report_figures(size_t *n);
 
 /*
  * Draws DIR/plots/<figure>.{png,svg,txt} for every figure whose CSV is in

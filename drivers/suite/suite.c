@@ -21,6 +21,8 @@
 
 #include "drivers/report/answers.h"
 #include "drivers/measure/args.h"
+#include "drivers/measure/clock.h"
+#include "drivers/measure/host.h"
 #include "drivers/suite/config.h"
 #include "drivers/measure/machine.h"
 #include "drivers/report/report.h"
@@ -53,14 +55,6 @@ struct suite {
     bool over_budget_said;
     char trace_key[512], trace_path[PATH_MAX];
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void utc_stamp(char *out, size_t len, const char *fmt)
 {
@@ -260,11 +254,11 @@ static void access_args(struct argv_builder *a, const struct config_point *pt,
 /* Stops a child and everything it started, gently first. */
 static void stop_child(pid_t pid, int *status)
 {
-    double until = now_s() + KILL_GRACE_S;
+    double until = clock_s() + KILL_GRACE_S;
 
     kill(-pid, SIGTERM);
     while (waitpid(pid, status, WNOHANG) == 0) {
-        if (now_s() > until) {
+        if (clock_s() > until) {
             kill(-pid, SIGKILL);
             waitpid(pid, status, 0);
             return;
@@ -278,7 +272,7 @@ static void stop_child(pid_t pid, int *status)
 static int run_child(struct suite *s, char **argv, const char *log,
                      double timeout_s, char *why, size_t len)
 {
-    double deadline = now_s() + (timeout_s > 0 ? timeout_s : 1e12);
+    double deadline = clock_s() + (timeout_s > 0 ? timeout_s : 1e12);
     int status = 0;
     pid_t pid = fork();
 
@@ -306,7 +300,7 @@ static int run_child(struct suite *s, char **argv, const char *log,
             snprintf(why, len, "interrupted");
             return -1;
         }
-        if (now_s() > deadline) {
+        if (clock_s() > deadline) {
             stop_child(pid, &status);
             snprintf(why, len, "ran past its %.0f s limit (point_timeout)",
                      timeout_s);
@@ -405,7 +399,7 @@ static json_t *new_run(const struct config_point *pt)
 
 static void say_progress(struct suite *s, const json_t *run, double took)
 {
-    double elapsed = now_s() - s->started;
+    double elapsed = clock_s() - s->started;
     unsigned left = s->done ? (unsigned)(elapsed / (double)s->done *
                                          (double)(s->total - s->done)) : 0;
     const char *err = json_string_value(json_object_get(run, "error"));
@@ -425,7 +419,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
     char why[1024] = "", base[PATH_MAX], json[PATH_MAX + 8], log[PATH_MAX + 8],
          placements[PATH_MAX + 16];
     const char *workload = e->workload ? e->workload->name : NULL;
-    double t0 = now_s();
+    double t0 = clock_s();
     json_t *run = NULL;
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
@@ -461,10 +455,10 @@ failed:
     json_object_set_new(run, "error", json_string(why));
 out:
     free(a);
-    json_object_set_new(run, "seconds", json_real(now_s() - t0));
+    json_object_set_new(run, "seconds", json_real(clock_s() - t0));
     json_array_append_new(runs, run);
     s->done++;
-    say_progress(s, run, now_s() - t0);
+    say_progress(s, run, clock_s() - t0);
 }
 
 /* ---- experiments ---- */
@@ -511,7 +505,7 @@ static void run_experiment(struct suite *s, const struct experiment *e)
         json_object_set_new(x, "status", json_string("complete"));
     answers_experiment(x, s->experiments, s->dir);
     save_results(s);
-    if (!s->over_budget_said && now_s() - s->started >
+    if (!s->over_budget_said && clock_s() - s->started >
         (s->opt->quick ? s->cfg.run.quick_budget_s : s->cfg.run.budget_s)) {
         fprintf(stderr, "xheap run: past the suite's time budget; going on\n");
         s->over_budget_said = true;
@@ -582,7 +576,6 @@ static void remove_traces(struct suite *s)
 static int prepare(struct suite *s, const struct suite_options *o)
 {
     char why[1024];
-    ssize_t n;
 
     memset(s, 0, sizeof *s);
     s->opt = o;
@@ -595,13 +588,11 @@ static int prepare(struct suite *s, const struct suite_options *o)
     s->env.cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     s->env.quick = o->quick;
     count_points(s);
-    n = readlink("/proc/self/exe", s->self, sizeof s->self - 1);
-    if (n <= 0) {
+    if (host_self_exe(s->self, sizeof s->self) != 0) {
         fprintf(stderr, "xheap run: cannot find this program: %s\n",
                 strerror(errno));
         return EXIT_RUN_FAILED;
     }
-    s->self[n] = 0;
     return 0;
 }
 
@@ -625,7 +616,7 @@ int suite_run(const struct suite_options *o)
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
-    s.started = now_s();
+    s.started = clock_s();
     start_results(&s);
     save_results(&s);
     fprintf(stderr, "xheap run: %zu measurements into %s\n", s.total, s.dir);

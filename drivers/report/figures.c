@@ -1,0 +1,423 @@
+/*
+ * The figures' registry and their CSVs. Each row of `figures` says what a
+ * figure is called, which question it answers, which experiments draw into
+ * it and how one run of theirs becomes points; report.c draws and
+ * captions the figures in the table's order. A figure's CSV (docs/figures.md)
+ * is x, then value,lo,hi for each series, one row per x.
+ */
+#include "drivers/report/figures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/report/run_json.h"
+
+#define MAX_X        64     /* x values of one figure */
+#define MAX_SERIES   24     /* series of one figure */
+#define NAME_LEN     64
+#define MIB          (1024.0 * 1024.0)
+
+struct cell {
+    bool set;
+    double v, lo, hi;
+};
+
+struct fig {
+    const char *name;
+    bool label_x;
+    size_t nx, ns;
+    double x[MAX_X];
+    char xl[MAX_X][NAME_LEN];
+    char s[MAX_SERIES][NAME_LEN];
+    struct cell c[MAX_X][MAX_SERIES];
+};
+
+static size_t fig_x(struct fig *f, double x, const char *label)
+{
+    for (size_t i = 0; i < f->nx; i++)
+        if (f->label_x ? strcmp(f->xl[i], label) == 0 : f->x[i] == x)
+            return i;
+    if (f->nx == MAX_X)
+        return MAX_X;
+    f->x[f->nx] = x;
+    snprintf(f->xl[f->nx], NAME_LEN, "%s", label ? label : "");
+    return f->nx++;
+}
+
+static size_t fig_series(struct fig *f, const char *name)
+{
+    for (size_t i = 0; i < f->ns; i++)
+        if (strcmp(f->s[i], name) == 0)
+            return i;
+    if (f->ns == MAX_SERIES)
+        return MAX_SERIES;
+    snprintf(f->s[f->ns], NAME_LEN, "%s", name);
+    return f->ns++;
+}
+
+static void fig_put(struct fig *f, double x, const char *label,
+                    const char *series, double v, double lo, double hi)
+{
+    size_t i = fig_x(f, x, label), k = fig_series(f, series);
+
+    if (i == MAX_X || k == MAX_SERIES || isnan(v))
+        return;
+    f->c[i][k] = (struct cell){ true, v, lo, hi };
+}
+
+/* The median of the repetitions with its interval (stats_median_ci). */
+static void fig_samples(struct fig *f, double x, const char *label,
+                        const char *series, const double *v, size_t n)
+{
+    struct stats_interval ci;
+
+    if (!n || stats_median_ci(v, n, STATS_LEVEL95, &ci) != 0)
+        return;
+    fig_put(f, x, label, series, ci.estimate, ci.lo, ci.hi);
+}
+
+static int by_x(const void *a, const void *b, void *fp)
+{
+    const struct fig *f = fp;
+    double xa = f->x[*(const size_t *)a], xb = f->x[*(const size_t *)b];
+
+    return (xa > xb) - (xa < xb);
+}
+
+static void put_num(FILE *o, double v)
+{
+    if (isnan(v))
+        fputs(",NaN", o);
+    else
+        fprintf(o, ",%.6g", v);
+}
+
+/* Writes DIR/<name>.csv as docs/figures.md says, or nothing when empty. */
+static void fig_write(const struct fig *f, const char *dir)
+{
+    char path[4096], tmp[4100];
+    size_t order[MAX_X];
+    FILE *o;
+
+    if (!f->nx || !f->ns)
+        return;
+    for (size_t i = 0; i < f->nx; i++)
+        order[i] = i;
+    if (!f->label_x)
+        qsort_r(order, f->nx, sizeof order[0], by_x, (void *)f);
+    snprintf(path, sizeof path, "%s/%s.csv", dir, f->name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    o = fopen(tmp, "w");
+    if (!o)
+        return;
+    fputs("x", o);
+    for (size_t k = 0; k < f->ns; k++)
+        fprintf(o, ",%s,%s_lo,%s_hi", f->s[k], f->s[k], f->s[k]);
+    fputc('\n', o);
+    for (size_t r = 0; r < f->nx; r++) {
+        size_t i = order[r];
+
+        if (f->label_x)
+            fputs(f->xl[i], o);
+        else
+            fprintf(o, "%.6g", f->x[i]);
+        for (size_t k = 0; k < f->ns; k++) {
+            const struct cell *c = &f->c[i][k];
+
+            put_num(o, c->set ? c->v : NAN);
+            put_num(o, c->set ? c->lo : NAN);
+            put_num(o, c->set ? c->hi : NAN);
+        }
+        fputc('\n', o);
+    }
+    if (fclose(o) == 0)
+        rename(tmp, path);
+}
+
+/* ---- how one run becomes points ---- */
+
+/* Cost per call against the request size (q1). */
+static void draw_q1(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES];
+    size_t n = samples(run, "ns_per_op", 1, v);
+
+    fig_samples(f, sweep(run, "size"), NULL, rstr(run, "backend"), v, n);
+}
+
+/* q1: the difference xvmalloc - xmalloc at each size, bootstrapped. */
+static void finish_q1(struct fig *f, const json_t *exps)
+{
+    const json_t *x, *ra, *rb;
+    size_t i, j, k;
+
+    json_array_foreach(exps, i, x) {
+        if (!figure_of(x) || strcmp(figure_of(x), f->name) != 0)
+            continue;
+        json_array_foreach(json_object_get(x, "runs"), j, ra) {
+            if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
+                continue;
+            json_array_foreach(json_object_get(x, "runs"), k, rb) {
+                struct stats_interval ci;
+
+                if (strcmp(rstr(rb, "backend"), "xvmalloc") == 0 &&
+                    sweep(ra, "size") == sweep(rb, "size") && ok_run(rb) &&
+                    boot_runs(ra, rb, false, &ci) == 0)
+                    fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
+                            ci.estimate, ci.lo, ci.hi);
+            }
+        }
+    }
+}
+
+/* vmalloc + vfree per page against the size in pages, by flush rule. */
+static void draw_q2(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES], page = jnum(json_object_get(run, "page_size"));
+    double pages = jpath(run, "workload.size") / page;
+    int peers = (int)jnum(json_object_get(run, "flush_peers"));
+    char series[NAME_LEN];
+    /* A pair is two events: the cost of one page of vmalloc + vfree. */
+    size_t n = samples(run, "ns_per_op", 2 / pages, v);
+
+    snprintf(series, sizeof series, "%s flush (%d peer%s)",
+             rstr(json_object_get(run, "model"), "flush"), peers,
+             peers == 1 ? "" : "s");
+    fig_samples(f, pages, NULL, series, v, n);
+}
+
+static void draw_waste_at(struct fig *f, const json_t *run, double x)
+{
+    double w = metric(run, "waste_ratio");
+
+    fig_put(f, x, NULL, rstr(run, "backend"), w, w, w);
+}
+
+static void draw_q3(struct fig *f, const json_t *run)
+{
+    draw_waste_at(f, run, sweep(run, "size"));
+}
+
+static void draw_q6_waste(struct fig *f, const json_t *run)
+{
+    draw_waste_at(f, run, jnum(json_object_get(run, "page_size")) / 1024);
+}
+
+/* The largest free order after each round of aging. */
+static void draw_q4_fragmentation(struct fig *f, const json_t *run)
+{
+    json_t *best, *rounds = json_object_get(json_object_get(run, "metrics"),
+                                            "largest_order_by_round");
+    size_t i;
+
+    json_array_foreach(rounds, i, best)
+        fig_put(f, (double)i + 1, NULL, rstr(run, "backend"), jnum(best),
+                jnum(best), jnum(best));
+}
+
+/* The share of the probe's requests that succeeded, by order. */
+static void draw_q4_contig(struct fig *f, const json_t *run)
+{
+    json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
+                                         "probes");
+    size_t i;
+
+    json_array_foreach(probes, i, p) {
+        double pct = 100 * jpath(p, "got") / jpath(p, "asked");
+
+        fig_put(f, jpath(p, "order"), NULL, rstr(run, "backend"), pct, pct,
+                pct);
+    }
+}
+
+/* Failed allocations against the separate xenheap's size. */
+static void draw_q5(struct fig *f, const json_t *run)
+{
+    double pct = 100 * metric(run, "failed") /
+                 (metric(run, "allocs") + metric(run, "reallocs"));
+
+    fig_put(f, sweep(run, "xenheap") / MIB, NULL, rstr(run, "backend"), pct,
+            pct, pct);
+}
+
+static void draw_q6_page_size(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES], page = jnum(json_object_get(run, "page_size"));
+    size_t n = samples(run, "ns_per_op", 1, v);
+    char series[NAME_LEN];
+
+    snprintf(series, sizeof series, "%s (%s)", rstr(run, "backend"),
+             workload_name(run));
+    fig_samples(f, page / 1024, NULL, series, v, n);
+}
+
+static void draw_q7(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES];
+    size_t n = samples(run, "ns_per_op", 1, v);
+    bool on = json_is_true(json_object_get(json_object_get(run, "model"),
+                                           "directmap"));
+
+    fig_samples(f, 0, on ? "directmap on" : "directmap off",
+                rstr(run, "backend"), v, n);
+}
+
+/* Bars: cost per call of each backend, one group per workload. */
+static void draw_by_workload(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES];
+    size_t n = samples(run, "ns_per_op", 1, v);
+
+    fig_samples(f, 0, workload_name(run), rstr(run, "backend"), v, n);
+}
+
+/* Cost per access and dTLB misses per access against the working set. */
+static void draw_q9(struct fig *f, const json_t *run)
+{
+    double ws = jpath(run, "workload.working_set") / MIB;
+    double tlb = metric(run, "dtlb_misses_per_access");
+    const char *b = rstr(run, "backend");
+    char series[NAME_LEN];
+
+    snprintf(series, sizeof series, "%s (%s)", b,
+             rstr(json_object_get(run, "metrics"), "region"));
+    fig_put(f, ws, NULL, series, metric(run, "ns_per_access"),
+            metric(run, "ns_per_access_min"),
+            metric(run, "ns_per_access_max"));
+    snprintf(series, sizeof series, "%s dTLB misses/access", b);
+    fig_put(f, ws, NULL, series, tlb, tlb, tlb);
+}
+
+/* Throughput against threads: ns_per_op is wall time per event, all
+ * threads together. */
+static void draw_scaling(struct fig *f, const json_t *run)
+{
+    double v[MAX_SAMPLES];
+    size_t n = samples(run, "ns_per_op", 1, v);
+
+    for (size_t i = 0; i < n; i++)
+        v[i] = 1000 / v[i];
+    fig_samples(f, jnum(json_object_get(run, "threads")), NULL,
+                rstr(run, "backend"), v, n);
+}
+
+/* ---- which experiments draw into it ---- */
+
+static bool q1(const json_t *x) { return question(x) == 1 && sweeps(x, "size"); }
+static bool q2(const json_t *x) { return question(x) == 2 && is_workload(x, "pairs"); }
+static bool q3(const json_t *x) { return question(x) == 3 && sweeps(x, "size"); }
+static bool q4(const json_t *x) { return question(x) == 4; }
+static bool q5(const json_t *x) { return question(x) == 5; }
+static bool q6_mixed(const json_t *x) { return question(x) == 6 && is_workload(x, "mixed"); }
+static bool q6_other(const json_t *x) { return question(x) == 6 && !is_workload(x, "mixed"); }
+static bool q7(const json_t *x) { return question(x) == 7; }
+static bool q8(const json_t *x) { return question(x) == 8; }
+static bool q9(const json_t *x) { return question(x) == 9; }
+
+/* The experiments of no question go by their label. */
+static bool baselines(const json_t *x)
+{
+    return (question(x) == 0 || question(x) > 9) && labelled(x, "baselines");
+}
+
+static bool scaling(const json_t *x)
+{
+    return (question(x) == 0 || question(x) > 9) &&
+           labelled(x, "thread-scaling");
+}
+
+/* ---- the registry ---- */
+
+static const struct report_figure figures[] = {
+    { "q1_small_cost", 1, false,
+      "does xvmalloc cost more than xmalloc for small sizes?",
+      q1, NULL, draw_q1, finish_q1 },
+    { "q2_vmalloc_cost", 2, false,
+      "what do vmalloc's map and unmap cost per page?",
+      q2, NULL, draw_q2, NULL },
+    { "q3_waste", 3, false,
+      "how much does each path waste for odd sizes?",
+      q3, NULL, draw_q3, NULL },
+    /* The aging probe of question 4 feeds both of its figures. */
+    { "q4_fragmentation", 4, false,
+      "how far does the largest free order fall as memory ages?",
+      NULL, q4, draw_q4_fragmentation, NULL },
+    { "q4_contig", 4, false,
+      "which contiguous orders can still be had after aging?",
+      q4, NULL, draw_q4_contig, NULL },
+    { "q5_xenheap", 5, false,
+      "with a small separate xenheap, how often does allocation fail?",
+      q5, NULL, draw_q5, NULL },
+    { "q6_page_size", 6, false,
+      "what does each path cost with 4K, 16K and 64K pages?",
+      q6_other, NULL, draw_q6_page_size, NULL },
+    { "q6_waste", 6, false,
+      "what does each path waste with 4K, 16K and 64K pages?",
+      q6_mixed, NULL, draw_q6_waste, NULL },
+    { "q7_directmap", 7, true,
+      "what does each path cost without a directmap?",
+      q7, NULL, draw_q7, NULL },
+    { "q8_lifetime", 8, true,
+      "is xmalloc still better for short-lived allocations?",
+      q8, NULL, draw_by_workload, NULL },
+    { "q9_access", 9, false,
+      "what does touching vmalloc'd memory cost against the directmap?",
+      q9, NULL, draw_q9, NULL },
+    { "baselines", 0, true,
+      "the models against glibc, jemalloc, mimalloc and tcmalloc",
+      baselines, NULL, draw_by_workload, NULL },
+    { "scaling", 0, false,
+      "throughput as threads are added",
+      scaling, NULL, draw_scaling, NULL },
+};
+
+#define N_FIGURES (sizeof(figures) / sizeof(figures[0]))
+
+const struct report_figure *report_figures(size_t *n)
+{
+    *n = N_FIGURES;
+    return figures;
+}
+
+const char *figure_of(const json_t *x)
+{
+    for (size_t i = 0; i < N_FIGURES; i++)
+        if (figures[i].names && figures[i].names(x))
+            return figures[i].name;
+    return NULL;
+}
+
+static bool serves(const struct report_figure *d, const json_t *x)
+{
+    return (d->names && d->names(x)) || (d->feeds && d->feeds(x));
+}
+
+void figures_write(const json_t *experiments, const char *dir)
+{
+    struct fig *f = malloc(sizeof *f);
+
+    if (!f)
+        return;
+    for (size_t n = 0; n < N_FIGURES; n++) {
+        const struct report_figure *d = &figures[n];
+        const json_t *x, *run;
+        size_t i, j;
+
+        memset(f, 0, sizeof *f);
+        f->name = d->name;
+        f->label_x = d->label_x;
+        json_array_foreach(experiments, i, x) {
+            if (!serves(d, x))
+                continue;
+            json_array_foreach(json_object_get(x, "runs"), j, run)
+                if (ok_run(run))
+                    d->draw(f, run);
+        }
+        if (d->finish)
+            d->finish(f, experiments);
+        fig_write(f, dir);
+    }
+    free(f);
+}
