@@ -100,6 +100,9 @@ const struct knob knobs[KNOB_N] = {
 /* ---- values --------------------------------------------------------- */
 
 /* Fields are bool, unsigned, enum, size_t or uint64_t: 1, 4 or 8 bytes. */
+_Static_assert(sizeof(bool) == 1 && sizeof(unsigned) == 4 &&
+               sizeof(enum flush_policy) == 4, "knob fields of 1, 4, 8 bytes");
+
 uint64_t knob_get(const struct heap_config *cfg, unsigned id)
 {
     const char *p = (const char *)cfg + knobs[id].offset;
