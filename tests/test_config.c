@@ -235,10 +235,10 @@ static void test_bad_size(void **state)
     expect_at("[model]\nvmap_size = -4096\n" EXP, 2,
               "vmap_size in [model]: -4096 is negative");
     expect_at("[model]\nmemory = \"1000000\"\n" EXP, 2,
-              "memory 1000000 is not a whole number of 4K pages");
+              "memory 1000000: want whole 4K pages, 64K .. ");
     expect_at("[model]\nmemory = \"64M\"\nxenheap = \"32M\"\n" EXP, 3,
-              "a separate xenheap of 33554432 bytes must hold 2 pages and "
-              "less than half of memory");
+              "xenheap 32M: want whole 4K pages, 8K .. 32M - 4K (2 pages to "
+              "less than half of memory), or 0 for one heap");
 }
 
 static void test_bad_page_size(void **state)
@@ -347,7 +347,7 @@ static void test_sweep_errors(void **state)
     expect_at(EXP "[experiment.sweep.model]\ndirectmap = [true,\n  3]\n", 8,
               "bad TOML: Arrays must be homogeneous");
     expect_at(EXP "[experiment.sweep.model]\nxenheap = [\"0\",\n  \"600M\"]\n", 8,
-              "a separate xenheap of 629145600 bytes");
+              "xenheap 600M: want whole 4K pages, 8K .. 512M - 4K");
     expect_at(EXP "[experiment.sweep.model]\npage_size = [\"4K\"]\n", 7,
               "sweep page sizes with the experiment's page_sizes list");
     expect_at(EXP "[experiment.sweep.workload]\norder = [1, 2]\n", 7,

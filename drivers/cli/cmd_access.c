@@ -7,7 +7,7 @@
 #include "drivers/measure/access.h"
 #include "drivers/measure/baseline.h"
 #include "drivers/cli/cli.h"
-#include "drivers/measure/model_options.h"
+#include "drivers/measure/knobs.h"
 
 #define DEFAULT_BACKENDS    "vmalloc,xmalloc"
 #define DEFAULT_WORKING_SET (64ull << 20)
@@ -45,27 +45,18 @@ static const char access_usage[] =
     "  --repetitions N    measured walks per backend (default 5)\n"
     "  --pattern P        random (default) or sequential (address order)\n"
     "  --write            each access also writes to its line\n"
-    "  --page-size SZ     model page size: 4K, 16K or 64K (default 4K)\n"
     "  --counters LIST    perf events (default cycles, dTLB-load-misses,\n"
     "                     dTLB-store-misses, page-faults, task-clock)\n"
     "  --json FILE        write the results as one JSON object\n"
     "  --seed S           seed of the random order (default 1)\n"
     "\n"
-    "Model options (defaults: x86_64 Xen):\n"
-    "  --memory SZ        modelled physical memory (default: 1G, or twice\n"
-    "                     the working set when that is more)\n"
-    "  --xenheap SZ       separate xenheap of this size (0: one heap)\n"
-    "  --vmap-size SZ     the vmap area\n"
-    "  --max-order N      buddy MAX_ORDER\n"
-    "  --no-directmap     xenheap pages are mapped on demand\n"
-    "  --no-scrub         freed pages are not scrubbed\n"
-    "  --hugepages        transparent huge pages for the directmap\n"
-    "  --flush P          page (x86), range (Arm) or lazy (Linux)\n"
-    "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n";
+    "Model options (defaults: x86_64 Xen; without --memory, the memory is\n"
+    "twice the working set when that is more than the default):\n";
 
 void cmd_access_help(FILE *f)
 {
     fputs(access_usage, f);
+    knobs_help(f, 0, KNOB_MODEL_N);
 }
 
 enum {
@@ -74,7 +65,8 @@ enum {
     OPT_WRITE, OPT_COUNTERS, OPT_JSON, OPT_SEED, OPT_HELP,
 };
 
-static const struct option access_options[] = {
+/* The command's own options; the model knobs' are added after them. */
+static const struct option own_options[] = {
     { "backend",        required_argument, NULL, OPT_BACKEND },
     { "working-set",    required_argument, NULL, OPT_WORKING_SET },
     { "block",          required_argument, NULL, OPT_BLOCK },
@@ -85,10 +77,10 @@ static const struct option access_options[] = {
     { "counters",       required_argument, NULL, OPT_COUNTERS },
     { "json",           required_argument, NULL, OPT_JSON },
     { "seed",           required_argument, NULL, OPT_SEED },
-    MODEL_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
-    { NULL, 0, NULL, 0 },
 };
+
+#define N_OWN (sizeof own_options / sizeof own_options[0])
 
 struct access_args {
     struct access_setup setup;
@@ -154,10 +146,45 @@ static int access_option(int c, const char *arg, struct access_args *a)
         s->sequential = arg[0] == 's';
         return 0;
     }
-    if (c == MODEL_OPT_MEMORY)
+    if (c == KNOB_OPT + KNOB_MEMORY)
         a->memory_given = true;
-    rc = model_option("access", c, arg, &s->cfg);
+    rc = knob_option("access", c, arg, &s->cfg);
     return rc >= 0 ? rc : EXIT_USAGE;
+}
+
+/*
+ * The model's memory holds the working set MEMORY_PER_WORKING_SET times
+ * over, as bench.toml requires too: without --memory it grows to, as far
+ * as the model's memory may grow on this host.
+ */
+static int size_memory(struct access_args *a)
+{
+    struct access_setup *s = &a->setup;
+    uint64_t page = s->cfg.page_size, most;
+    char ws[32], lo[32], hi[32], want[160];
+    int rc;
+
+    if (a->memory_given &&
+        (rc = knobs_check_options("access", &s->cfg, KNOB_MODEL_N)) != 0)
+        return rc;
+    most = a->memory_given ? s->cfg.memory_bytes : knob_memory_max(&s->cfg);
+    if (s->working_set > most / MEMORY_PER_WORKING_SET) {
+        size_text(s->working_set, ws, sizeof ws);
+        size_text(s->block, lo, sizeof lo);
+        size_text(most / MEMORY_PER_WORKING_SET, hi, sizeof hi);
+        snprintf(want, sizeof want, "%s .. %s (1/%d of %s)", lo, hi,
+                 MEMORY_PER_WORKING_SET, a->memory_given ? "--memory"
+                 : "the most memory the model may have on this host");
+        return bad_option_value("access", "--working-set", ws, want);
+    }
+    if (!a->memory_given) {
+        uint64_t need = s->working_set * MEMORY_PER_WORKING_SET;
+
+        need = (need + page - 1) / page * page;
+        if (need > s->cfg.memory_bytes)
+            s->cfg.memory_bytes = need;
+    }
+    return knobs_check_options("access", &s->cfg, KNOB_MODEL_N);
 }
 
 /* Checks what no single option can, and sizes the memory to the set. */
@@ -166,7 +193,6 @@ static int check_args(struct access_args *a)
     struct access_setup *s = &a->setup;
     char why[256];
     struct counter_set probe;
-    uint64_t need;
 
     if (s->block < ACCESS_LINE)
         return usage_error("access", "--block %" PRIu64 " is too small: at "
@@ -181,17 +207,16 @@ static int check_args(struct access_args *a)
         if (baseline_find(a->backends[i]))
             return usage_error("access", "%s runs in a process of its own: "
                                "give it alone in --backend", a->backends[i]);
-    need = s->working_set * MEMORY_PER_WORKING_SET;
-    need = (need + s->cfg.page_size - 1) / s->cfg.page_size * s->cfg.page_size;
-    if (!a->memory_given && need > s->cfg.memory_bytes)
-        s->cfg.memory_bytes = need;
-    return 0;
+    return size_memory(a);
 }
 
 static int parse_args(int argc, char **argv, struct access_args *a)
 {
+    struct option options[N_OWN + KNOB_MODEL_N + 1] = { { 0 } };
     int c, rc;
 
+    memcpy(options, own_options, sizeof own_options);
+    knob_options(options + N_OWN, KNOB_MODEL_N);
     memset(a, 0, sizeof *a);
     heap_config_defaults(&a->setup.cfg);
     a->setup.working_set = DEFAULT_WORKING_SET;
@@ -203,7 +228,7 @@ static int parse_args(int argc, char **argv, struct access_args *a)
     parse_backends(DEFAULT_BACKENDS, a);
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", access_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         if (c == '?' || c == ':')
             return bad_option("access", c, argv);
         if ((rc = access_option(c, optarg, a)) != 0)

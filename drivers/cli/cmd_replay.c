@@ -9,7 +9,7 @@
 #include "backends/heap.h"
 #include "drivers/measure/baseline.h"
 #include "drivers/cli/cli.h"
-#include "drivers/measure/model_options.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/replay.h"
 
 
@@ -48,33 +48,25 @@ static const char replay_usage[] =
     "  --by-size          print latencies per size class too\n"
     "  --json FILE        write the result object to FILE\n"
     "  --placements FILE  write one CSV row per successful allocation\n"
-    "\n"
-    "Model options (defaults: x86_64 Xen):\n"
-    "  --memory SZ        modelled physical memory\n"
-    "  --xenheap SZ       separate xenheap of this size (0: one heap)\n"
-    "  --vmap-size SZ     the vmap area\n"
-    "  --max-order N      buddy MAX_ORDER\n"
-    "  --no-directmap     xenheap pages are mapped on demand\n"
-    "  --no-scrub         freed pages are not scrubbed\n"
-    "  --hugepages        transparent huge pages for the directmap\n"
-    "  --flush P          page (x86), range (Arm) or lazy (Linux)\n"
-    "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n"
     "  --seed S           seed recorded with the result (default 1)\n"
     "\n"
-    "Fault injection (docs/faults.md; every heap counts its calls from 1):\n"
-    "  --max-map-count N  refuse mappings past N of the model's own, as the\n"
-    "                     kernel does past vm.max_map_count (at most 65536;\n"
-    "                     0: the host's limit only)\n"
-    "  --fail-map-at N    map call N fails (as map_calls numbers them)\n"
-    "  --fail-map-every P and every Pth after it (alone: calls P, 2P, ...)\n"
-    "  --fail-unmap-at N  unmap call N fails: its pages stay mapped\n"
-    "  --fail-unmap-every P  and every Pth after it\n"
+    "Model options (defaults: x86_64 Xen):\n";
+
+static const char faults_usage[] =
+    "\n"
+    "Fault injection (docs/faults.md; every heap counts its calls from 1):\n";
+
+static const char replay_usage_end[] =
     "\n"
     "docs/replay.md says how the numbers are measured and how to read them.\n";
 
 void cmd_replay_help(FILE *f)
 {
     fputs(replay_usage, f);
+    knobs_help(f, 0, KNOB_MODEL_N);
+    fputs(faults_usage, f);
+    knobs_help(f, KNOB_MODEL_N, KNOB_N);
+    fputs(replay_usage_end, f);
 }
 
 enum {
@@ -84,7 +76,8 @@ enum {
     OPT_CHUNK_EVENTS, OPT_BY_SIZE,
 };
 
-static const struct option replay_options[] = {
+/* The command's own options; the knobs' are added after them. */
+static const struct option own_options[] = {
     { "backend",        required_argument, NULL, OPT_BACKEND },
     { "trace",          required_argument, NULL, OPT_TRACE },
     { "threads",        required_argument, NULL, OPT_THREADS },
@@ -100,11 +93,10 @@ static const struct option replay_options[] = {
     { "json",           required_argument, NULL, OPT_JSON },
     { "placements",     required_argument, NULL, OPT_PLACEMENTS },
     { "seed",           required_argument, NULL, OPT_SEED },
-    MODEL_OPTIONS,
-    FAULT_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
-    { NULL, 0, NULL, 0 },
 };
+
+#define N_OWN (sizeof own_options / sizeof own_options[0])
 
 struct replay_args {
     struct replay_options opt;
@@ -209,20 +201,23 @@ static int replay_option(int c, const char *arg, struct replay_args *a)
     }
     if ((rc = run_option(c, arg, &a->opt)) >= 0)
         return rc;
-    rc = model_option("replay", c, arg, &a->cfg);
+    rc = knob_option("replay", c, arg, &a->cfg);
     return rc >= 0 ? rc : EXIT_USAGE;
 }
 
 static int parse_args(int argc, char **argv, struct replay_args *a)
 {
+    struct option options[N_OWN + KNOB_N + 1] = { { 0 } };
     int c, rc;
 
+    memcpy(options, own_options, sizeof own_options);
+    knob_options(options + N_OWN, KNOB_N);
     memset(a, 0, sizeof(*a));
     heap_config_defaults(&a->cfg);
     replay_options_defaults(&a->opt);
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", replay_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         if (c == '?' || c == ':')
             return bad_option("replay", c, argv);
         if ((rc = replay_option(c, optarg, a)) != 0)
@@ -239,7 +234,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
         return unknown_backend(a->backend);
     if (!a->trace_path)
         return usage_error("replay", "--trace is required");
-    return 0;
+    return knobs_check_options("replay", &a->cfg, KNOB_N);
 }
 
 /* ---- output -------------------------------------------------------- */

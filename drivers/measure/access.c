@@ -9,10 +9,10 @@
 #include "drivers/measure/access.h"
 #include "drivers/measure/clock.h"
 #include "drivers/measure/host.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/machine.h"
 #include "drivers/measure/stats.h"
 
-#define MAX_SLOTS  UINT32_MAX   /* chain positions are 32-bit */
 
 const char *access_region_name(enum access_region r)
 {
@@ -134,17 +134,17 @@ static int allocate(struct heap *h, const struct access_setup *s,
 static int link_chain(const struct access_setup *s, struct access_result *r)
 {
     uint64_t lines = r->lines;
-    uint32_t *order = malloc(lines * sizeof *order);
+    uint64_t *order = malloc(lines * sizeof *order);
     uint64_t rng = s->seed;
 
     if (!order)
         return -1;
     for (uint64_t i = 0; i < lines; i++)
-        order[i] = (uint32_t)i;
+        order[i] = i;
     if (!s->sequential)
         for (uint64_t i = lines - 1; i > 0; i--) {
             uint64_t j = splitmix(&rng) % (i + 1);
-            uint32_t t = order[i];
+            uint64_t t = order[i];
 
             order[i] = order[j];
             order[j] = t;
@@ -241,7 +241,7 @@ int access_prepare(const char *backend, const struct access_setup *s,
                  r->map_limit ? ": " : "", r->map_limit ? r->map_limit : "");
         goto fail;
     }
-    if (r->lines >= MAX_SLOTS || link_chain(s, r) != 0) {
+    if (link_chain(s, r) != 0) {
         snprintf(why, len, "%s: cannot build a chain over %" PRIu64 " lines",
                  backend, r->lines);
         goto fail;
@@ -421,27 +421,18 @@ static json_t *run_json(const struct access_result *r)
 
 static json_t *config_json(const struct access_setup *s)
 {
-    const struct heap_config *c = &s->cfg;
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:s}",
+                          "working_set", (json_int_t)s->working_set,
+                          "block", (json_int_t)s->block,
+                          "accesses", (json_int_t)s->accesses,
+                          "repetitions", (json_int_t)s->repetitions,
+                          "pattern", s->sequential ? "sequential" : "random",
+                          "write", s->write,
+                          "seed", (json_int_t)s->seed,
+                          "counters", s->counters);
 
-    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:b, s:I, s:s, s:I, s:I, "
-                     "s:I, s:I, s:I, s:b, s:b, s:b, s:s, s:I}",
-                     "working_set", (json_int_t)s->working_set,
-                     "block", (json_int_t)s->block,
-                     "accesses", (json_int_t)s->accesses,
-                     "repetitions", (json_int_t)s->repetitions,
-                     "pattern", s->sequential ? "sequential" : "random",
-                     "write", s->write,
-                     "seed", (json_int_t)s->seed,
-                     "counters", s->counters,
-                     "page_size", (json_int_t)c->page_size,
-                     "memory", (json_int_t)c->memory_bytes,
-                     "max_order", (json_int_t)c->max_order,
-                     "xenheap", (json_int_t)c->xenheap_bytes,
-                     "vmap_size", (json_int_t)c->vmap_bytes,
-                     "directmap", c->directmap, "scrub", c->scrub,
-                     "hugepages", c->hugepages,
-                     "flush", flush_policy_name(c->flush),
-                     "lazy_max_pages", (json_int_t)c->lazy_max_pages);
+    knobs_json(o, &s->cfg, KNOB_MODEL_N);
+    return o;
 }
 
 static json_t *comparison_json(const struct access_result *r, size_t n)

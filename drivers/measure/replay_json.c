@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <math.h>
 
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/machine.h"
 
 #define RULE "-----------------------------------------------------------" \
@@ -66,38 +67,31 @@ static json_t *stats_json(const struct heap_stats *st)
     return o;
 }
 
+/* The run's configuration: the knobs under the names every config uses
+ * (knobs.h), then the measurement's own. */
 static json_t *config_json(const struct replay_report *r)
 {
-    const struct heap_config *c = &r->cfg;
     const struct replay_options *o = &r->opt;
-    json_t *counters = json_array();
+    json_t *counters = json_array(), *c;
 
     for (size_t i = 0; i < r->counters.n; i++)
         json_array_append_new(counters, json_string(r->counters.ev[i].name));
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b,"
-                     " s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:s, s:s, s:I}",
-                     "backend", r->backend,
-                     "trace", r->trace.path,
-                     "page_size", (json_int_t)c->page_size,
-                     "memory_bytes", (json_int_t)c->memory_bytes,
-                     "max_order", (json_int_t)c->max_order,
-                     "xenheap_bytes", (json_int_t)c->xenheap_bytes,
-                     "vmap_bytes", (json_int_t)c->vmap_bytes,
-                     "lazy_max_pages", (json_int_t)c->lazy_max_pages,
-                     "directmap", c->directmap,
-                     "scrub", c->scrub,
-                     "hugepages", c->hugepages,
-                     "flush", flush_policy_name(c->flush),
-                     "seed", (json_int_t)o->seed,
-                     "pin", pin_mode_name(o->pin),
-                     "threads", (json_int_t)o->threads,
-                     "counters", counters,
-                     "warmup", (json_int_t)r->warmup,
-                     "repetitions", (json_int_t)r->repetitions,
-                     "flush_peers", (json_int_t)o->flush_peers,
-                     "timing", replay_timing_name(o->timing),
-                     "timer", timer_choice_name(o->timer),
-                     "chunk_events", (json_int_t)o->chunk_events);
+    c = json_pack("{s:s, s:s}", "backend", r->backend,
+                  "trace", r->trace.path);
+    knobs_json(c, &r->cfg, KNOB_N);
+    json_object_update_new(c, json_pack(
+        "{s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:s, s:s, s:I}",
+        "seed", (json_int_t)o->seed,
+        "pin", pin_mode_name(o->pin),
+        "threads", (json_int_t)o->threads,
+        "counters", counters,
+        "warmup", (json_int_t)r->warmup,
+        "repetitions", (json_int_t)r->repetitions,
+        "flush_peers", (json_int_t)o->flush_peers,
+        "timing", replay_timing_name(o->timing),
+        "timer", timer_choice_name(o->timer),
+        "chunk_events", (json_int_t)o->chunk_events));
+    return c;
 }
 
 static json_t *notes_json(const struct replay_report *r)

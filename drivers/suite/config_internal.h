@@ -16,6 +16,7 @@
 #define XHEAP_CONFIG_INTERNAL_H
 
 #include "drivers/suite/config.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/suite/toml/toml_shim.h"
 
 /* [run] defaults (docs/bench-toml.md lists them all). */
@@ -41,7 +42,6 @@
 /* Limits that catch typing mistakes, not machine limits. */
 #define MAX_REPETITIONS       10000
 #define MAX_WARMUP            1000
-#define MAX_PEERS             4096        /* flush peers */
 #define MAX_SWEEP_VALUES      64
 #define MAX_NAME              48
 #define QUICK_MIN_EVENTS      100         /* --quick never goes below */
@@ -72,10 +72,9 @@ struct key {
     uint64_t min, max;    /* V_COUNT */
 };
 
-enum model_key {
-    MK_PAGE_SIZE, MK_MEMORY, MK_MAX_ORDER, MK_XENHEAP, MK_VMAP_SIZE,
-    MK_DIRECTMAP, MK_SCRUB, MK_HUGEPAGES, MK_FLUSH, MK_LAZY_MAX_PAGES, MK_N
-};
+/* [model]'s keys are the model knobs (drivers/measure/knobs.h), in the
+ * knob table's order. */
+enum model_key { MK_PAGE_SIZE = KNOB_PAGE_SIZE, MK_N = KNOB_MODEL_N };
 
 enum run_key {
     RK_REPETITIONS, RK_WARMUP, RK_THREADS, RK_FLUSH_PEERS, RK_PIN,
@@ -89,7 +88,9 @@ enum access_key { AK_WORKING_SET, AK_BLOCK, AK_ACCESSES, AK_PATTERN,
 /* [experiment.workload]'s own keys; the rest are the generator's options. */
 enum workload_key { WK_NAME, WK_TRACE, WK_EVENTS, WK_CROSS_FREE, WK_N };
 
-extern const struct key model_keys[MK_N];
+/* [model]'s keys, made from the knob table when first asked for. */
+const struct key *model_key_table(void);
+#define model_keys (model_key_table())
 extern const struct key run_keys[RK_N];
 extern const struct key access_keys[AK_N];
 extern const struct key workload_keys[WK_N];

@@ -8,16 +8,10 @@
 
 static json_t *model_json(const struct heap_config *m)
 {
-    return json_pack("{s:I, s:I, s:i, s:I, s:I, s:b, s:b, s:b, s:s, s:i}",
-                     "page_size", (json_int_t)m->page_size,
-                     "memory", (json_int_t)m->memory_bytes,
-                     "max_order", (int)m->max_order,
-                     "xenheap", (json_int_t)m->xenheap_bytes,
-                     "vmap_size", (json_int_t)m->vmap_bytes,
-                     "directmap", m->directmap, "scrub", m->scrub,
-                     "hugepages", m->hugepages,
-                     "flush", flush_policy_name(m->flush),
-                     "lazy_max_pages", (int)m->lazy_max_pages);
+    json_t *o = json_object();
+
+    knobs_json(o, m, MK_N);
+    return o;
 }
 
 static json_t *counts_json(const struct config_counts *c)

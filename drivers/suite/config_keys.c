@@ -4,29 +4,42 @@
  */
 #include "drivers/suite/config_internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "drivers/measure/counters.h"
+#include "drivers/measure/replay.h"
 
-const struct key model_keys[MK_N] = {
-    [MK_PAGE_SIZE]      = { "page_size", V_PAGE, 0, 0 },
-    [MK_MEMORY]         = { "memory", V_SIZE, 0, 0 },
-    [MK_MAX_ORDER]      = { "max_order", V_COUNT, 1, 30 },
-    [MK_XENHEAP]        = { "xenheap", V_SIZE, 0, 0 },
-    [MK_VMAP_SIZE]      = { "vmap_size", V_SIZE, 0, 0 },
-    [MK_DIRECTMAP]      = { "directmap", V_BOOL, 0, 0 },
-    [MK_SCRUB]          = { "scrub", V_BOOL, 0, 0 },
-    [MK_HUGEPAGES]      = { "hugepages", V_BOOL, 0, 0 },
-    [MK_FLUSH]          = { "flush", V_FLUSH, 0, 0 },
-    [MK_LAZY_MAX_PAGES] = { "lazy_max_pages", V_COUNT, 0, UINT32_MAX },
+static const enum kind kind_of_knob[] = {
+    [KNOB_PAGE] = V_PAGE, [KNOB_SIZE] = V_SIZE, [KNOB_COUNT] = V_COUNT,
+    [KNOB_BOOL] = V_BOOL, [KNOB_FLUSH] = V_FLUSH,
 };
+
+static struct key model_key[MK_N];
+
+static void make_model_keys(void)
+{
+    for (unsigned i = 0; i < MK_N; i++)
+        model_key[i] = (struct key){ knobs[i].name,
+                                     kind_of_knob[knobs[i].type],
+                                     knobs[i].min, knobs[i].max };
+}
+
+const struct key *model_key_table(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+    pthread_once(&once, make_model_keys);
+    return model_key;
+}
 
 const struct key run_keys[RK_N] = {
     [RK_REPETITIONS]       = { "repetitions", V_COUNT, 1, MAX_REPETITIONS },
     [RK_WARMUP]            = { "warmup", V_COUNT, 0, MAX_WARMUP },
     [RK_THREADS]           = { "threads", V_COUNTS, 1, GEN_MAX_THREADS },
-    [RK_FLUSH_PEERS]       = { "flush_peers", V_COUNTS, 0, MAX_PEERS },
+    [RK_FLUSH_PEERS]       = { "flush_peers", V_COUNTS, 0,
+                               REPLAY_MAX_PEERS },
     [RK_PIN]               = { "pin", V_PIN, 0, 0 },
     [RK_COUNTERS]          = { "counters", V_EVENTS, 0, 0 },
     [RK_SEED]              = { "seed", V_COUNT, 0, INT64_MAX },

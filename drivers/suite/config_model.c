@@ -1,7 +1,7 @@
 /*
  * [model] and [run], at the top of the file or in an experiment, and
- * the model's own consistency: what heap_create would refuse, said with
- * the line that set it.
+ * whether the model can run what they say (drivers/measure/knobs.c), said
+ * with the line that set it.
  */
 #include "drivers/suite/config_internal.h"
 
@@ -10,19 +10,7 @@
 
 void model_apply(struct heap_config *m, int k, uint64_t u)
 {
-    switch ((enum model_key)k) {
-    case MK_PAGE_SIZE:      m->page_size = (size_t)u; break;
-    case MK_MEMORY:         m->memory_bytes = u; break;
-    case MK_MAX_ORDER:      m->max_order = (unsigned)u; break;
-    case MK_XENHEAP:        m->xenheap_bytes = u; break;
-    case MK_VMAP_SIZE:      m->vmap_bytes = u; break;
-    case MK_DIRECTMAP:      m->directmap = u; break;
-    case MK_SCRUB:          m->scrub = u; break;
-    case MK_HUGEPAGES:      m->hugepages = u; break;
-    case MK_FLUSH:          m->flush = (enum flush_policy)u; break;
-    case MK_LAZY_MAX_PAGES: m->lazy_max_pages = (unsigned)u; break;
-    case MK_N:              break;
-    }
+    knob_set(m, (unsigned)k, u);
 }
 
 int read_model(struct loader *L, const struct toml_node *t,
@@ -108,37 +96,19 @@ int read_run(struct loader *L, const struct toml_node *t,
 /* ---- model consistency ---------------------------------------------- */
 
 /*
- * What the model itself would refuse at heap_create, said here so that the
- * message can name a line: sizes that are not whole pages, a separate
- * xenheap that does not fit, a vmap area of fewer than 64 pages.
+ * What the model cannot run (knobs_check: what heap_create would refuse,
+ * and what this host cannot back), said here so that the message can name
+ * the line that set the knob, or FALLBACK when a default is at fault.
  */
 int check_model(struct loader *L, const struct heap_config *m,
                 const struct model_lines *ml, unsigned fallback)
 {
-    uint64_t page = m->page_size;
-    const struct { int k; uint64_t bytes; } sizes[] = {
-        { MK_MEMORY, m->memory_bytes }, { MK_XENHEAP, m->xenheap_bytes },
-        { MK_VMAP_SIZE, m->vmap_bytes },
-    };
-#define LINE(k) (ml->line[k] ? ml->line[k] : fallback)
+    char want[256], value[32];
+    int k = knobs_check(m, MK_N, want, sizeof want);
 
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        if (sizes[i].bytes % page)
-            return fail(L, LINE(sizes[i].k), "%s %" PRIu64 " is not a whole "
-                        "number of %" PRIu64 "K pages",
-                        model_keys[sizes[i].k].name, sizes[i].bytes,
-                        page >> 10);
-    if (m->memory_bytes / page < 2)
-        return fail(L, LINE(MK_MEMORY), "memory %" PRIu64 " holds fewer than "
-                    "2 pages", m->memory_bytes);
-    if (m->xenheap_bytes && (m->xenheap_bytes / page < 2 ||
-                             m->xenheap_bytes >= m->memory_bytes / 2))
-        return fail(L, LINE(MK_XENHEAP), "a separate xenheap of %" PRIu64
-                    " bytes must hold 2 pages and less than half of memory "
-                    "(%" PRIu64 ")", m->xenheap_bytes, m->memory_bytes);
-    if (m->vmap_bytes / page < 64)
-        return fail(L, LINE(MK_VMAP_SIZE), "vmap_size %" PRIu64 " holds "
-                    "fewer than 64 pages", m->vmap_bytes);
-#undef LINE
-    return 0;
+    if (k < 0)
+        return 0;
+    knob_text((unsigned)k, m, value, sizeof value);
+    return fail(L, ml->line[k] ? ml->line[k] : fallback, "%s %s: want %s",
+                model_keys[k].name, value, want);
 }

@@ -23,6 +23,7 @@
 #include "drivers/measure/args.h"
 #include "drivers/measure/clock.h"
 #include "drivers/measure/host.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/suite/config.h"
 #include "drivers/measure/machine.h"
 #include "drivers/report/report.h"
@@ -186,22 +187,14 @@ static void arg(struct argv_builder *a, const char *fmt, ...)
     a->v[++a->n] = NULL;
 }
 
+/* The model knobs, every one said, so that a child's log is complete. */
 static void model_args(struct argv_builder *a, const struct heap_config *m)
 {
-    arg(a, "--page-size=%zu", m->page_size);
-    arg(a, "--memory=%llu", (unsigned long long)m->memory_bytes);
-    arg(a, "--max-order=%u", m->max_order);
-    arg(a, "--xenheap=%llu", (unsigned long long)m->xenheap_bytes);
-    arg(a, "--vmap-size=%llu", (unsigned long long)m->vmap_bytes);
-    arg(a, "--flush=%s", flush_policy_name(m->flush));
-    if (m->lazy_max_pages)
-        arg(a, "--lazy-max-pages=%u", m->lazy_max_pages);
-    if (!m->directmap)
-        arg(a, "--no-directmap");
-    if (!m->scrub)
-        arg(a, "--no-scrub");
-    if (m->hugepages)
-        arg(a, "--hugepages");
+    char buf[64];
+
+    for (unsigned i = 0; i < KNOB_MODEL_N; i++)
+        if (knob_arg(i, m, buf, sizeof buf))
+            arg(a, "%s", buf);
 }
 
 static void counters_arg(struct argv_builder *a, const struct run_config *r)
