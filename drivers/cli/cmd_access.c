@@ -164,7 +164,7 @@ static int access_option(int c, const char *arg, struct access_args *a)
 static int check_args(struct access_args *a)
 {
     struct access_setup *s = &a->setup;
-    char why[256];
+    char why[512];   /* counters_parse names every known event */
     struct counter_set probe;
     uint64_t need;
 
