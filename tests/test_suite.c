@@ -517,6 +517,36 @@ static void the_child_dies_with_the_run(void **state)
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
 }
 
+/* A counter typo in bench.toml is refused at load, through the same check
+ * as --counters, naming the known events. */
+static void a_counter_typo_is_refused(void **state)
+{
+    char config[512], out[600], log[700], err[2048] = "";
+    int status;
+    FILE *f;
+
+    snprintf(config, sizeof config, "%s/typo.toml", root);
+    f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("[run]\ncounters = [\"cycels\"]\n[[experiment]]\nname = \"t\"\n"
+          "question = 1\nbackends = [\"xmalloc\"]\n"
+          "workload = { name = \"pairs\", events = 100 }\n", f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/typo-out", root);
+    status = run_and_wait(config, out, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    snprintf(log, sizeof log, "%s.log", out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(err, sizeof err, f));
+    fclose(f);
+    assert_non_null(strstr(err, "typo.toml:2:"));
+    assert_non_null(strstr(err, "unknown event 'cycels' (did you mean "
+                                "'cycles'?)"));
+    assert_non_null(strstr(err, "instructions"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +559,7 @@ int main(void)
         cmocka_unit_test(a_full_disk_fails_the_run_and_leaves_no_stale_file),
         cmocka_unit_test(a_signal_stops_generation),
         cmocka_unit_test(the_child_dies_with_the_run),
+        cmocka_unit_test(a_counter_typo_is_refused),
     };
     const char *only = getenv("XHEAP_SUITE_ONLY");
     int rc;
