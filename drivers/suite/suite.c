@@ -467,13 +467,15 @@ static json_t *workload_json(const struct config_point *pt)
                          "working_set", (json_int_t)pt->access.working_set,
                          "block", (json_int_t)pt->access.block,
                          "accesses", (json_int_t)pt->access.accesses);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+    /* "note": defaults the generator shrank to fit the events, if any. */
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s*}",
                      "name", e->workload ? e->workload->name : "trace",
                      "events", (json_int_t)pt->gen.events,
                      "size", (json_int_t)pt->gen.size,
                      "min_size", (json_int_t)pt->gen.min_size,
                      "max_size", (json_int_t)pt->gen.max_size,
-                     "pages", (json_int_t)pt->gen.pages);
+                     "pages", (json_int_t)pt->gen.pages,
+                     "note", pt->gen.note[0] ? pt->gen.note : NULL);
 }
 
 static json_t *new_run(const struct config_point *pt)
