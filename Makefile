@@ -1,8 +1,13 @@
 # xheap-bench: Xen's allocators rebuilt in user space, measured side by side.
 #
 #   make          build build/xheap (installs missing Debian packages first)
-#   make test     unit tests, the model checker, and the checker under
-#                 AddressSanitizer + UBSan
+#   make test     tests/run.sh: the layer check (tests/check_layers.sh),
+#                 every tests/test_*.c program (unit tests, the model
+#                 checker, the suite end to end), test_model_check and
+#                 test_replay again under AddressSanitizer + UBSan, a short
+#                 libFuzzer run of every fuzz target, a short soak, the
+#                 ThreadSanitizer replay and valgrind on every backend;
+#                 ends with "N passed, N failed"
 #   make bench    the default suite into results/<time>-<host>/ (QUICK=1:
 #                 the quick one)
 #   make clean

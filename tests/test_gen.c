@@ -2,9 +2,13 @@
  * xheap gen's workloads: deterministic, valid and closed traces of the
  * documented shapes, with threads and cross-thread frees where asked.
  */
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +494,58 @@ static void test_threads_only_relabel(void **state)
     gen_free(&b);
 }
 
+/* Every workload fits a small --events with its defaults: those that need
+ * many events (memory to fill, junk, a busy list) shrink them and say so
+ * in a comment line; the user's own options are never shrunk. */
+static void test_scales_with_events(void **state)
+{
+    static const uint64_t events[] = { 20000, 1000, 100 };
+    static const struct { const char *name, *opt, *note; } big[] = {
+        { "aging", "memory=1G", "# aging: --memory 1G shrunk to " },
+        { "full_fit", "junk=32M", "# full_fit: --junk 32M shrunk to " },
+        { "long_busy_list", "live=15000",
+          "# long_busy_list: --live 15000 shrunk to " },
+    };
+    size_t n;
+    const struct gen_workload *w = gen_list(&n);
+    char why[256];
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < sizeof events / sizeof events[0]; k++) {
+            struct gen_trace t;
+
+            gen(&t, w[i].name, 1, events[k], NULL);
+            if (t.n > events[k] || count_op(&t, 'a') == 0)
+                fail_msg("%s: %zu events for %" PRIu64, w[i].name, t.n,
+                         events[k]);
+            gen_free(&t);
+        }
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+        const char *opts[] = { big[i].opt, NULL };
+        struct gen_trace t;
+
+        gen(&t, big[i].name, 1, 20000, NULL);
+        if (!strstr(t.text, big[i].note))
+            fail_msg("%s: no note '%s' in the trace", big[i].name,
+                     big[i].note);
+        gen_free(&t);
+        assert_int_equal(gen_to(&t, big[i].name, 1, 20000, opts, why,
+                                sizeof(why)), -1);
+        assert_non_null(strstr(why, "events"));
+    }
+}
+
+/* pairs of size 0 time nothing: refused with the reason. */
+static void test_pairs_size_0(void **state)
+{
+    const char *zero[] = { "size=0", NULL };
+    struct gen_trace t;
+    char why[256];
+
+    assert_int_equal(gen_to(&t, "pairs", 1, 100, zero, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "--size 0"));
+}
+
 static void test_bad_options(void **state)
 {
     struct gen_trace t;
@@ -577,6 +633,47 @@ static void test_output_to_a_device_stays_a_device(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* SIGTERM, SIGINT and SIGHUP stop a generation of 2^63 events at once,
+ * with exit status 1 and no file left, temporary or not. */
+static void test_signals_stop_generation(void **state)
+{
+    static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+    char dir[] = "/tmp/xheap-test-gen-XXXXXX", path[64], tmp[80];
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/t", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct timespec t0, t1;
+        int status = 0, waited = 0;
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            freopen("/dev/null", "w", stderr);
+            _exit(RUN("pairs", "--events", "9223372036854775807", "-o",
+                      path));
+        }
+        nanosleep(&(struct timespec){ 0, 300 * 1000 * 1000 }, NULL);
+        assert_int_equal(waitpid(pid, &status, WNOHANG), 0);  /* running */
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        kill(pid, sigs[i]);
+        while (waitpid(pid, &status, WNOHANG) == 0 && waited++ < 200)
+            nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (waited > 200) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("signal %d: still running after 2 s", sigs[i]);
+        }
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        assert_int_not_equal(access(path, F_OK), 0);
+        assert_int_not_equal(access(tmp, F_OK), 0);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -597,6 +694,9 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_page_units),
         cmocka_unit_test(test_command),
+        cmocka_unit_test(test_scales_with_events),
+        cmocka_unit_test(test_pairs_size_0),
+        cmocka_unit_test(test_signals_stop_generation),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -133,6 +133,9 @@ static void test_malformed(void **state)
         { "+ 0x1000 0x10\n< 0x1000\n",
           "crafted.log:2: the log ends before the '>'" },
         { "+ 0x1000 0xfffffffffffffffffff\n", "crafted.log:1: bad size" },
+        { "+ 0x1000 0x10\n< 0x1000\n> 0x2000 0", "crafted.log:3: truncated "
+          "last line (no newline at end of file): '> 0x2000 0'" },
+        { "+ 0x1000 0x10\n= End", "crafted.log:2: truncated last line" },
     };
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

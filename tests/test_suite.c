@@ -2,36 +2,47 @@
  * The suite end to end: `xheap run --quick` into a fresh folder, as
  * `make bench QUICK=1` does, then an interrupted run. Spawns build/xheap.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "tests/check.h"
+#include "drivers/measure/baseline.h"
 
 #define XHEAP "build/xheap"
 #define REPORT_WIDTH 78
 
 static char root[64] = "/tmp/xheap-suite-XXXXXX";
 
-/* The one run folder made under DIR. */
+/* The one run folder made under DIR (read without a shell: DIR may hold
+ * quotes). */
 static void only_run_dir(const char *dir, char *out, size_t len)
 {
-    char cmd[1024];
-    FILE *p;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
 
-    snprintf(cmd, sizeof cmd, "ls -d %s/*/ | head -2", dir);
-    p = popen(cmd, "r");
-    assert_non_null(p);
-    assert_non_null(fgets(out, (int)len, p));
-    out[strcspn(out, "\n")] = 0;
-    if (out[strlen(out) - 1] == '/')
-        out[strlen(out) - 1] = 0;
-    pclose(p);
+    if (!d)
+        fail_msg("%s: %s", dir, strerror(errno));
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && e->d_type == DT_DIR && n++ == 0)
+            snprintf(out, len, "%s/%s", dir, e->d_name);
+    closedir(d);
+    if (n != 1)
+        fail_msg("%s: %d run folders, not 1", dir, n);
 }
 
 static json_t *load(const char *dir)
@@ -175,6 +186,367 @@ static void bad_config_is_one_line_and_status_2(void **state)
     assert_non_null(strstr(err, "pagesize"));
 }
 
+/* ---- small suites, for the ways a run fails ---- */
+
+/* One experiment of REPS repetitions on BACKENDS, WORKLOAD and RUN being
+ * TOML inline-table bodies; written to ROOT/NAME.toml, path in OUT. */
+static void small_config(char *out, size_t len, const char *name,
+                         const char *backends, const char *workload,
+                         const char *run)
+{
+    FILE *f;
+
+    snprintf(out, len, "%s/%s.toml", root, name);
+    f = fopen(out, "w");
+    assert_non_null(f);
+    fprintf(f, "[run]\ncounters = []\n%s\n[[experiment]]\nname = \"%s\"\n"
+            "question = 1\nbackends = [%s]\nworkload = { %s }\n",
+            run, name, backends, workload);
+    fclose(f);
+}
+
+/* Starts `xheap run CONFIG --out OUT [EXTRA]` with stderr in OUT.log and
+ * files limited to FSIZE bytes (0: no limit). */
+static pid_t start_run(const char *config, const char *out, const char *extra,
+                       rlim_t fsize)
+{
+    char log[1024];
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        snprintf(log, sizeof log, "%s.log", out);
+        freopen(log, "w", stderr);
+        if (fsize)
+            setrlimit(RLIMIT_FSIZE, &(struct rlimit){ fsize, fsize });
+        execl(XHEAP, "xheap", "run", config, "--out", out, extra,
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to LIMIT_S for PID; its wait status, or fails the test. */
+static int wait_for(pid_t pid, double limit_s)
+{
+    int status, n = (int)(limit_s * 100);
+
+    for (int i = 0; i < n; i++) {
+        pid_t got = waitpid(pid, &status, WNOHANG);
+
+        if (got == pid)
+            return status;
+        assert_int_equal(got, 0);
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    fail_msg("process %d still running after %.0f s", (int)pid, limit_s);
+    return -1;
+}
+
+static int run_and_wait(const char *config, const char *out, rlim_t fsize)
+{
+    return wait_for(start_run(config, out, NULL, fsize), 60);
+}
+
+static const char *str_of(json_t *j, const char *key)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+
+    return v ? v : "";
+}
+
+static size_t tmp_files;
+
+static int count_tmp(const char *path, const struct stat *st, int type,
+                     struct FTW *ftw)
+{
+    size_t n = strlen(path);
+
+    tmp_files += n > 4 && strcmp(path + n - 4, ".tmp") == 0;
+    return 0;
+}
+
+static size_t tmp_files_under(const char *dir)
+{
+    tmp_files = 0;
+    assert_int_equal(nftw(dir, count_tmp, 8, FTW_PHYS), 0);
+    return tmp_files;
+}
+
+/* --out with quotes and spaces is a folder name like any other: nothing
+ * outside the run folder is touched (it once reached `rm -rf` in a shell,
+ * which deleted ROOT/victim). */
+static void out_with_quotes_deletes_nothing_else(void **state)
+{
+    char config[512], victim[512], keep[600], out[600], dir[1024],
+         traces[1100];
+    json_t *j;
+    FILE *f;
+
+    small_config(config, sizeof config, "quotes", "\"xmalloc\"",
+                 "name = \"pairs\", events = 1000", "");
+    snprintf(victim, sizeof victim, "%s/victim", root);
+    snprintf(keep, sizeof keep, "%s/keep", victim);
+    snprintf(out, sizeof out, "%s' 'x", victim);
+    assert_int_equal(mkdir(victim, 0755), 0);
+    f = fopen(keep, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(run_and_wait(config, out, 0), 0);
+    assert_int_equal(access(keep, F_OK), 0);
+    only_run_dir(out, dir, sizeof dir);
+    j = load(dir);
+    assert_string_equal(str_of(j, "status"), "complete");
+    json_decref(j);
+    snprintf(traces, sizeof traces, "%s/traces", dir);
+    assert_int_not_equal(access(traces, F_OK), 0);   /* removed, as asked */
+}
+
+/* A run that measured nothing failed: exit 1, status "failed" and why. */
+static void expect_failed_run(const char *name, const char *workload,
+                              const char *run, const char *why)
+{
+    char config[512], out[600], dir[1024];
+    int status;
+    json_t *j;
+
+    small_config(config, sizeof config, name, "\"xmalloc\", \"xvmalloc\"",
+                 workload, run);
+    snprintf(out, sizeof out, "%s/%s-out", root, name);
+    status = run_and_wait(config, out, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    only_run_dir(out, dir, sizeof dir);
+    j = load(dir);
+    assert_string_equal(str_of(j, "status"), "failed");
+    if (!strstr(str_of(j, "failure"), why))
+        fail_msg("%s: failure '%s' does not say '%s'", name,
+                 str_of(j, "failure"), why);
+    json_decref(j);
+    assert_int_equal(tmp_files_under(out), 0);
+}
+
+static void a_run_that_measured_nothing_fails(void **state)
+{
+    char trace[512];
+    FILE *f;
+
+    snprintf(trace, sizeof trace, "%s/bad.trace", root);
+    f = fopen(trace, "w");
+    assert_non_null(f);
+    fputs("xheap-trace 1\na 1 12x\n", f);
+    fclose(f);
+    expect_failed_run("badtrace", "trace = \"bad.trace\"", "",
+                      "every measurement failed");
+    /* Generation is inside point_timeout: 2^63 events would never end. */
+    expect_failed_run("timeout", "name = \"pairs\", events = "
+                      "9223372036854775807", "point_timeout = \"1s\"",
+                      "point_timeout");
+}
+
+/*
+ * A full disk, as a file-size limit: results.json cannot be written at
+ * some point of the run. The run fails and leaves no results.json that
+ * would describe a run still going, and no temporary file. The limit lies
+ * between the largest file a point writes and the final results.json,
+ * both measured by a run without a limit first.
+ */
+static void a_full_disk_fails_the_run_and_leaves_no_stale_file(void **state)
+{
+    char config[512], out[600], dir[1024], path[1100], log[700], line[1024];
+    struct stat st;
+    off_t biggest_point = 0, results;
+    bool said = false;
+    int status;
+    FILE *f;
+
+    small_config(config, sizeof config, "full", "\"xmalloc\", \"xvmalloc\"",
+                 "name = \"pairs\", events = 100",
+                 "repetitions = 1\nwarmup = 0");
+    f = fopen(config, "a");
+    fputs("[experiment.sweep.workload]\nsize = [16, 32, 48, 64, 80, 96, 112, "
+          "128, 144, 160, 176, 192]\n", f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/full-free", root);
+    assert_int_equal(run_and_wait(config, out, 0), 0);
+    only_run_dir(out, dir, sizeof dir);
+    for (int i = 0; i < 24; i++) {
+        snprintf(path, sizeof path, "%s/runs/full/%d-%s.json", dir, i,
+                 i % 2 ? "xvmalloc" : "xmalloc");
+        assert_int_equal(stat(path, &st), 0);
+        if (st.st_size > biggest_point)
+            biggest_point = st.st_size;
+    }
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    assert_int_equal(stat(path, &st), 0);
+    results = st.st_size;
+    assert_true(results > 2 * biggest_point);
+
+    snprintf(out, sizeof out, "%s/full-limited", root);
+    status = run_and_wait(config, out, (rlim_t)(biggest_point + results) / 2);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    only_run_dir(out, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(tmp_files_under(out), 0);
+    snprintf(log, sizeof log, "%s.log", out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        said |= strstr(line, "failed: cannot write") &&
+                strstr(line, "results.json: File too large");
+    fclose(f);
+    assert_true(said);
+}
+
+/* SIGTERM while a trace of 2^63 events is generated stops the run at once;
+ * what it kept is marked incomplete, and no half trace is left. */
+static void a_signal_stops_generation(void **state)
+{
+    char config[512], out[600], dir[1024];
+    int status;
+    pid_t pid;
+    json_t *j;
+
+    small_config(config, sizeof config, "endless", "\"xmalloc\"",
+                 "name = \"pairs\", events = 9223372036854775807", "");
+    snprintf(out, sizeof out, "%s/endless-out", root);
+    pid = start_run(config, out, "--keep-traces", 0);
+    sleep(1);
+    kill(pid, SIGTERM);
+    status = wait_for(pid, 3);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    only_run_dir(out, dir, sizeof dir);
+    j = load(dir);
+    assert_string_equal(str_of(j, "status"), "incomplete");
+    json_decref(j);
+    assert_int_equal(tmp_files_under(out), 0);
+}
+
+/* The first child of PID whose command line has WORD, waited for. */
+static pid_t child_running(pid_t pid, const char *word)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        char path[128], kids[1024] = "", *save = NULL, *tok;
+        FILE *f;
+
+        snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid,
+                 (int)pid);
+        f = fopen(path, "r");
+        if (f) {
+            if (!fgets(kids, sizeof kids, f))
+                kids[0] = 0;
+            fclose(f);
+        }
+        for (tok = strtok_r(kids, " \n", &save); tok;
+             tok = strtok_r(NULL, " \n", &save)) {
+            char cmd[256] = "";
+            size_t n;
+
+            snprintf(path, sizeof path, "/proc/%s/cmdline", tok);
+            f = fopen(path, "r");
+            if (!f)
+                continue;
+            n = fread(cmd, 1, sizeof cmd - 1, f);
+            fclose(f);
+            for (size_t i = 0; i < n; i++)   /* NULs between arguments */
+                cmd[i] = cmd[i] ? cmd[i] : ' ';
+            if (strstr(cmd, word))
+                return (pid_t)atoi(tok);
+        }
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    }
+    fail_msg("no '%s' child of %d", word, (int)pid);
+    return -1;
+}
+
+/*
+ * The replay child dies with the runner, however the runner ends: SIGKILL
+ * (no handler runs) or SIGHUP (its terminal closed, handled as SIGTERM).
+ * A preloaded baseline's replay runs in a grandchild: it dies too. This
+ * test is the subreaper, so that an orphan comes back to it to be waited
+ * for.
+ */
+static void dies_with_the_run(const char *backend, int sig)
+{
+    char config[512], out[600], quoted[64];
+    pid_t run, replay, inner = 0;
+    int status;
+
+    snprintf(quoted, sizeof quoted, "\"%s\"", backend);
+    small_config(config, sizeof config, "long", quoted,
+                 "name = \"pairs\", events = 1000000",
+                 "repetitions = 1000\nwarmup = 0");
+    snprintf(out, sizeof out, "%s/long-%s-%d", root, backend, sig);
+    run = start_run(config, out, NULL, 0);
+    replay = child_running(run, "replay");
+    if (baseline_find(backend))
+        inner = child_running(replay, "replay");
+    kill(run, sig);
+    status = wait_for(run, 5);
+    if (sig == SIGHUP) {
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+    }
+    if (sig == SIGHUP)
+        assert_int_equal(kill(replay, 0), -1);   /* the run reaped it */
+    else
+        assert_true(WIFSIGNALED(wait_for(replay, 2)));
+    /* Once the replay is gone, its orphan (if any) is this test's. */
+    if (inner)
+        assert_true(WIFSIGNALED(wait_for(inner, 2)));
+}
+
+static void the_child_dies_with_the_run(void **state)
+{
+    char lib[1024];
+
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    dies_with_the_run("xmalloc", SIGKILL);
+    dies_with_the_run("xmalloc", SIGHUP);
+    if (baseline_library(baseline_find("mimalloc"), NULL, lib,
+                         sizeof lib) == 0)
+        dies_with_the_run("mimalloc", SIGKILL);
+    else
+        print_message("mimalloc is not installed: its grandchild not "
+                      "checked\n");
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 0), 0);
+}
+
+/* A counter typo in bench.toml is refused at load, through the same check
+ * as --counters, naming the known events. */
+static void a_counter_typo_is_refused(void **state)
+{
+    char config[512], out[600], log[700], err[2048] = "";
+    int status;
+    FILE *f;
+
+    snprintf(config, sizeof config, "%s/typo.toml", root);
+    f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("[run]\ncounters = [\"cycels\"]\n[[experiment]]\nname = \"t\"\n"
+          "question = 1\nbackends = [\"xmalloc\"]\n"
+          "workload = { name = \"pairs\", events = 100 }\n", f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/typo-out", root);
+    status = run_and_wait(config, out, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 2);
+    snprintf(log, sizeof log, "%s.log", out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(err, sizeof err, f));
+    fclose(f);
+    assert_non_null(strstr(err, "typo.toml:2:"));
+    assert_non_null(strstr(err, "unknown event 'cycels' (did you mean "
+                                "'cycles'?)"));
+    assert_non_null(strstr(err, "instructions"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,9 +554,18 @@ int main(void)
         cmocka_unit_test(quick_suite_completes),
         cmocka_unit_test(interrupted_run_keeps_what_finished),
         cmocka_unit_test(runs_never_overwrite),
+        cmocka_unit_test(out_with_quotes_deletes_nothing_else),
+        cmocka_unit_test(a_run_that_measured_nothing_fails),
+        cmocka_unit_test(a_full_disk_fails_the_run_and_leaves_no_stale_file),
+        cmocka_unit_test(a_signal_stops_generation),
+        cmocka_unit_test(the_child_dies_with_the_run),
+        cmocka_unit_test(a_counter_typo_is_refused),
     };
+    const char *only = getenv("XHEAP_SUITE_ONLY");
     int rc;
 
+    if (only)
+        cmocka_set_test_filter(only);
     if (!mkdtemp(root))
         return 1;
     rc = cmocka_run_group_tests_name("suite", tests, NULL, NULL);

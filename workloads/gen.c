@@ -106,8 +106,14 @@ static unsigned thread_of(const struct gen_out *o, uint64_t id)
                        o->threads) >> 64);
 }
 
+/* Once asked to stop, nothing more is written, and budget() says none is
+ * left, so every workload's loops wind down at once. */
 static void put(struct gen_out *o, const struct trace_event *ev)
 {
+    if (o->stop && *o->stop)
+        o->stopped = true;
+    if (o->stopped)
+        return;
     trace_write_event(o->f, ev);
     o->events++;
 }
@@ -155,6 +161,8 @@ void emit_free(struct gen_out *o, uint64_t id)
 /* Events still allowed. */
 uint64_t budget(const struct gen_out *o, const struct gen_params *p)
 {
+    if (o->stopped)
+        return 0;
     return o->events < p->events ? p->events - o->events : 0;
 }
 
@@ -261,46 +269,46 @@ static const struct gen_knob random_size_align_knobs[] = {
 static const struct gen_workload workloads[] = {
     { "pairs", "alloc + free pairs of one size",
       Q_SMALL ": the fast path and nothing else", pairs_knobs, NULL,
-      emit_pairs },
+      emit_pairs, NULL },
     { "pages", "alloc + free pairs of 2^order contiguous pages",
-      "the page allocator's fast path", pages_knobs, NULL, emit_pages },
+      "the page allocator's fast path", pages_knobs, NULL, emit_pages, NULL },
     { "churn", "random mix of all ops around --live blocks",
       "every op and flag of the trace format, for checking backends",
-      churn_knobs, NULL, emit_churn },
+      churn_knobs, NULL, emit_churn, NULL },
     { "small", "xmalloc-like: 16 B .. 2 KiB, short and long lifetimes",
-      Q_SMALL, small_knobs, NULL, emit_small },
+      Q_SMALL, small_knobs, NULL, emit_small, NULL },
     { "odd-contig", "contiguous requests of 1.1 .. 7.9 pages",
-      Q_WASTE " and " Q_FRAG, odd_contig_knobs, NULL, emit_odd_contig },
+      Q_WASTE " and " Q_FRAG, odd_contig_knobs, NULL, emit_odd_contig, NULL },
     { "large", "vmalloc-like: 2 .. 1024 pages, log-uniform",
-      Q_MAP, large_knobs, NULL, emit_large },
+      Q_MAP, large_knobs, NULL, emit_large, NULL },
     { "mixed", "small, odd-contig and large together, by --mix weights",
       "the rubric as a whole: which backend wins on a realistic blend",
-      mixed_knobs, NULL, emit_mixed },
+      mixed_knobs, NULL, emit_mixed, NULL },
     { "threshold", "sizes sweeping PAGE_SIZE - 256 .. PAGE_SIZE + 256",
       Q_WASTE " at the pool / whole-pages / vmalloc switch; question 6",
-      threshold_knobs, check_threshold, emit_threshold },
+      threshold_knobs, check_threshold, emit_threshold, NULL },
     { "aging", "fill memory, free part, probe rising orders, repeat",
-      Q_FRAG, aging_knobs, check_aging, emit_aging },
+      Q_FRAG, aging_knobs, check_aging, emit_aging, fit_aging },
     { "short-lived", "small sizes, each freed within a few allocations",
-      Q_LIFE, short_lived_knobs, NULL, emit_short_lived },
+      Q_LIFE, short_lived_knobs, NULL, emit_short_lived, NULL },
     { "long-lived", "small sizes, kept for most of the trace",
-      Q_LIFE, long_lived_knobs, NULL, emit_long_lived },
+      Q_LIFE, long_lived_knobs, NULL, emit_long_lived, NULL },
     { "fix_size", "test_vmalloc: vmalloc(3 pages) + vfree",
-      Q_MAP, fix_size_knobs, NULL, emit_fix_size },
+      Q_MAP, fix_size_knobs, NULL, emit_fix_size, NULL },
     { "full_fit", "test_vmalloc: fill, free every other page, reuse holes",
       Q_MAP " with a fragmented vmap area", full_fit_knobs, check_full_fit,
-      emit_full_fit },
+      emit_full_fit, fit_full_fit },
     { "long_busy_list", "test_vmalloc: 15000 live pages while others churn",
       Q_MAP " with a long busy list", long_busy_list_knobs,
-      check_long_busy_list, emit_long_busy_list },
+      check_long_busy_list, emit_long_busy_list, fit_long_busy_list },
     { "random_size", "test_vmalloc: vmalloc(1 .. 100 pages) + vfree",
-      Q_MAP, random_size_knobs, NULL, emit_random_size },
+      Q_MAP, random_size_knobs, NULL, emit_random_size, NULL },
     { "fix_align", "test_vmalloc: 5 pages aligned to 8 pages, zeroed",
       Q_MAP " for aligned requests", fix_align_knobs, check_fix_align,
-      emit_fix_align },
+      emit_fix_align, NULL },
     { "random_size_align", "test_vmalloc: 1 .. 10 pages, align up to 1024 "
       "pages", Q_MAP " for aligned requests", random_size_align_knobs,
-      check_random_size_align, emit_random_size_align },
+      check_random_size_align, emit_random_size_align, NULL },
 };
 
 #define N_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
@@ -327,11 +335,18 @@ int gen_write(const struct gen_workload *w, const struct gen_params *p, FILE *f)
         .threads = p->threads ? p->threads : 1,
         .cross_free = p->cross_free,
         .thread_key = mix64(p->seed ^ THREAD_KEY_SALT),
+        .stop = p->stop,
     };
 
     trace_write_header(f);
+    if (p->note[0])
+        fprintf(f, "# %s\n", p->note);
     if (w->emit(&o, p) != 0)
         return -1;
+    if (o.stopped) {
+        errno = EINTR;
+        return -1;
+    }
     if (ferror(f)) {
         errno = errno ? errno : EIO;
         return -1;

@@ -10,6 +10,7 @@
 #ifndef XHEAP_GEN_H
 #define XHEAP_GEN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,9 @@ struct gen_params {
     uint64_t page_size;   /* model page size the sizes are derived from */
     unsigned threads;     /* > 1: events carry t= (see gen.c, "threads") */
     unsigned cross_free;  /* percent of frees issued by another thread */
+    /* When set and *stop becomes nonzero (a signal handler's flag), the
+     * gen_write under way stops within an event and fails with EINTR. */
+    const volatile sig_atomic_t *stop;
 
     /* Workload options, filled by gen_check from the given text or the
      * workload's defaults. Sizes are bytes. */
@@ -62,6 +66,10 @@ struct gen_params {
     uint64_t junk;                   /* full_fit: bytes of holes */
     uint64_t pages;                  /* test_vmalloc: pages per request */
     uint64_t align, max_align;       /* fix_align, random_size_align */
+
+    /* What gen_check changed to fit p->events (a workload's fit), for a
+     * comment line after the trace's header; empty when nothing. */
+    char note[192];
 
     /* Options the user gave (GEN_OPT bits) and their text (gen_set). A
      * caller may instead set a field and its bit, leaving text NULL. */
@@ -83,6 +91,8 @@ struct gen_out {
                              relabels a trace without changing it */
     unsigned threads, cross_free;
     uint64_t thread_key;
+    const volatile sig_atomic_t *stop;
+    bool stopped;         /* *stop was seen: nothing more is written */
 };
 
 /* An option a workload reads, with its default as the user would type it. */
@@ -101,6 +111,10 @@ struct gen_workload {
     int (*check)(const struct gen_params *p, char *why, size_t len);
     /* Writes at most p->events events; -1 with errno on failure. */
     int (*emit)(struct gen_out *out, const struct gen_params *p);
+    /* Optional: when the defaults need more than p->events events, shrinks
+     * those the user did not give (memory to fill, junk, live blocks) and
+     * says so in p->note; check then refuses what still does not fit. */
+    void (*fit)(struct gen_params *p);
 };
 
 /* The name, metavariable (NULL for a flag) and meaning of an option. */
@@ -131,13 +145,15 @@ int gen_set(struct gen_params *p, const char *name, const char *value,
             char *why, size_t len);
 
 /*
- * Parses the given options and fills the others from W's defaults, then
+ * Parses the given options and fills the others from W's defaults, shrinks
+ * defaults that need more events than p->events (p->note says which), then
  * checks them against W; on failure one line in WHY, returns -1.
  */
 int gen_check(const struct gen_workload *w, struct gen_params *p,
               char *why, size_t len);
 
-/* Writes the whole trace (header included). 0, or -1 on a write error. */
+/* Writes the whole trace (header included). 0, or -1 with errno on a
+ * write error, or EINTR when p->stop asked it to stop. */
 int gen_write(const struct gen_workload *w, const struct gen_params *p, FILE *f);
 
 /* A workload's help: its summary, question and options with defaults. */

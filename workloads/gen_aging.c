@@ -128,6 +128,31 @@ out:
     return rc;
 }
 
+/* Events that the first fill and one probe take. */
+static uint64_t aging_need(const struct gen_params *p, uint64_t *fills)
+{
+    *fills = aging_fill_count(p, AGING_MAX_COUNTED);
+    return 2 * *fills + 2ULL * aging_probe_orders(p);
+}
+
+/* Halves the default --memory, never below --max, until the first fill and
+ * a probe take at most half the events, so that rounds follow. */
+void fit_aging(struct gen_params *p)
+{
+    uint64_t was = p->memory, fills;
+    char from[32], to[32];
+
+    if ((p->given & GEN_OPT(GEN_MEMORY)) || p->max_size > p->memory ||
+        aging_need(p, &fills) <= p->events)
+        return;
+    while (p->memory / 2 >= p->max_size && p->memory / 2 >= p->page_size &&
+           aging_need(p, &fills) > p->events / 2)
+        p->memory /= 2;
+    gen_note(p, "aging: --memory %s shrunk to %s to fit --events %" PRIu64
+             "; replay with --memory %s", gen_size_text(was, from),
+             gen_size_text(p->memory, to), p->events, to);
+}
+
 int check_aging(const struct gen_params *p, char *why, size_t len)
 {
     uint64_t fills, need;
@@ -144,13 +169,13 @@ int check_aging(const struct gen_params *p, char *why, size_t len)
         snprintf(why, len, "--max is larger than --memory");
         return -1;
     }
-    fills = aging_fill_count(p, AGING_MAX_COUNTED);
-    need = 2 * fills + 2ULL * aging_probe_orders(p);
+    need = aging_need(p, &fills);
     if (need > p->events) {
         snprintf(why, len, "aging needs %s%" PRIu64 " events to fill "
                  "--memory to --fill and probe once; raise --events or "
-                 "lower --memory", fills > AGING_MAX_COUNTED ?
-                 "more than " : "", need);
+                 "lower --memory%s", fills > AGING_MAX_COUNTED ?
+                 "more than " : "", need,
+                 p->note[0] ? " (its default already shrunk to --max)" : "");
         return -1;
     }
     return 0;

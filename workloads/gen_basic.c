@@ -87,12 +87,11 @@ int emit_churn(struct gen_out *o, const struct gen_params *p)
 {
     struct gen_rng *r = &o->rng;
     uint64_t *ids = malloc(p->live * sizeof(*ids));
-    uint64_t live = 0;
+    uint64_t live = 0, left;
 
     if (!ids)
         return -1;
-    while (o->events < p->events) {
-        uint64_t left = p->events - o->events;
+    while ((left = budget(o, p)) > 0) {
         uint64_t pick = live ? rng_below(r, live) : 0;
 
         if (live == 0 && left < 2)

@@ -50,6 +50,9 @@ void emit_free(struct gen_out *o, uint64_t id);
 uint64_t budget(const struct gen_out *o, const struct gen_params *p);
 
 /* gen_options.c */
+void gen_note(struct gen_params *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *gen_size_text(uint64_t bytes, char buf[32]);
 int parse_opt(enum gen_opt o, const char *text, struct gen_params *p,
               char *why, size_t len);
 const struct gen_knob *knob_of(const struct gen_knob *k,
@@ -75,14 +78,17 @@ int emit_churn(struct gen_out *o, const struct gen_params *p);
 /* gen_aging.c */
 int emit_aging(struct gen_out *o, const struct gen_params *p);
 int check_aging(const struct gen_params *p, char *why, size_t len);
+void fit_aging(struct gen_params *p);
 
 /* gen_vmalloc.c */
 int emit_fix_size(struct gen_out *o, const struct gen_params *p);
 int emit_full_fit(struct gen_out *o, const struct gen_params *p);
 int check_full_fit(const struct gen_params *p, char *why, size_t len);
+void fit_full_fit(struct gen_params *p);
 int emit_long_busy_list(struct gen_out *o, const struct gen_params *p);
 int check_long_busy_list(const struct gen_params *p, char *why,
                          size_t len);
+void fit_long_busy_list(struct gen_params *p);
 int emit_random_size(struct gen_out *o, const struct gen_params *p);
 int emit_fix_align(struct gen_out *o, const struct gen_params *p);
 int emit_random_size_align(struct gen_out *o,

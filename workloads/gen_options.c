@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,6 +312,12 @@ static int check_common(const struct gen_workload *w,
         return fail(why, len, "--cross-free needs --threads 2 or more");
     if (knob_of(k, GEN_SIZE) && p->size > TRACE_MAX_SIZE)
         return fail(why, len, "--size is larger than the trace format's 2^40");
+    /* A trace may hold size 0 (recorded programs do), but pairs of it time
+     * no allocator: Xen's xmalloc(0) returns ZERO_BLOCK_PTR at once. */
+    if (knob_of(k, GEN_SIZE) && p->size == 0)
+        return fail(why, len, "--size 0 allocates nothing (xmalloc(0) "
+                    "returns ZERO_BLOCK_PTR): nothing to measure; give "
+                    "1 or more");
     if (knob_of(k, GEN_ORDER) &&
         p->order + ilog2(p->page_size) > ilog2(TRACE_MAX_SIZE))
         return fail(why, len, "--order makes requests larger than 2^40 bytes");
@@ -328,11 +335,38 @@ static int check_common(const struct gen_workload *w,
     return 0;
 }
 
+void gen_note(struct gen_params *p, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(p->note, sizeof p->note, fmt, ap);
+    va_end(ap);
+}
+
+/* BYTES in the largest unit that divides it: 1G, 256K, 12345. */
+const char *gen_size_text(uint64_t bytes, char buf[32])
+{
+    static const char units[] = "KMGT";
+    int u = -1;
+
+    while (u < 3 && bytes && bytes % 1024 == 0) {
+        bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, 32, "%" PRIu64 "%.*s", bytes, u >= 0, u >= 0 ? &units[u]
+                                                                : "");
+    return buf;
+}
+
 int gen_check(const struct gen_workload *w, struct gen_params *p,
               char *why, size_t len)
 {
+    p->note[0] = 0;
     if (resolve(w, p, why, len) != 0 || check_common(w, p, why, len) != 0)
         return -1;
+    if (w->fit)
+        w->fit(p);
     if (knob_of(w->knobs, GEN_MIX)) {
         struct mix_state m;
 

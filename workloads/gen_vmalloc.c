@@ -41,6 +41,24 @@ int emit_full_fit(struct gen_out *o, const struct gen_params *p)
     return 0;
 }
 
+/* Halves the default --junk until making and closing the holes takes at
+ * most half the events, so that reuse of the holes follows. */
+void fit_full_fit(struct gen_params *p)
+{
+    uint64_t was = p->junk;
+    char from[32], to[32];
+
+    if ((p->given & GEN_OPT(GEN_JUNK)) ||
+        4 * (p->junk / p->page_size) + 2 <= p->events)
+        return;
+    while (p->junk / p->page_size > 1 &&
+           4 * (p->junk / p->page_size) + 2 > p->events / 2)
+        p->junk /= 2;
+    gen_note(p, "full_fit: --junk %s shrunk to %s (%" PRIu64 " holes) to "
+             "fit --events %" PRIu64, gen_size_text(was, from),
+             gen_size_text(p->junk, to), p->junk / p->page_size, p->events);
+}
+
 int check_full_fit(const struct gen_params *p, char *why, size_t len)
 {
     uint64_t n = p->junk / p->page_size;
@@ -71,6 +89,20 @@ int emit_long_busy_list(struct gen_out *o, const struct gen_params *p)
     for (uint64_t i = 1; i <= p->live; i++)
         emit_free(o, i);
     return 0;
+}
+
+/* Halves the default --live until allocating and freeing the busy list
+ * takes at most half the events, so that the loop runs. */
+void fit_long_busy_list(struct gen_params *p)
+{
+    uint64_t was = p->live;
+
+    if ((p->given & GEN_OPT(GEN_LIVE)) || 2 * p->live + 4 <= p->events)
+        return;
+    while (p->live > 1 && 2 * p->live + 4 > p->events / 2)
+        p->live /= 2;
+    gen_note(p, "long_busy_list: --live %" PRIu64 " shrunk to %" PRIu64
+             " to fit --events %" PRIu64, was, p->live, p->events);
 }
 
 int check_long_busy_list(const struct gen_params *p, char *why,

@@ -493,11 +493,18 @@ int mtrace_convert(const char *name, FILE *in, FILE *out,
     trace_write_header(out);
     fprintf(out, "# imported by xheap import-mtrace from %s\n", name);
     while (rc == 0 && (n = getline(&line, &cap, in)) >= 0) {
+        bool cut = n > 0 && line[n - 1] != '\n';
+
         l.no++;
-        if (n > 0 && line[n - 1] == '\n')
+        if (!cut)
             line[--n] = 0;
+        /* A log cut in a number ("+ 0x4052a0 0x") would read as another
+         * number: only a whole line counts, as in traces. */
         if ((size_t)n != strlen(line))
             rc = bad(&l, "NUL byte in line", "");
+        else if (cut)
+            rc = bad(&l, "truncated last line (no newline at end of file)",
+                     line);
         else if (n == 0 || line[0] == '=')
             continue;   /* "= Start", "= End" */
         else

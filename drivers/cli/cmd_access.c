@@ -191,7 +191,7 @@ static int size_memory(struct access_args *a)
 static int check_args(struct access_args *a)
 {
     struct access_setup *s = &a->setup;
-    char why[256];
+    char why[512];   /* counters_parse names every known event */
     struct counter_set probe;
 
     if (s->block < ACCESS_LINE)

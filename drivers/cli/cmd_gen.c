@@ -1,6 +1,7 @@
 /* xheap gen: writes a synthetic trace (workloads/gen.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 
 #include "backends/heap.h"
@@ -14,7 +15,9 @@ static const char gen_usage[] =
     "\n"
     "Writes a synthetic trace (standard output unless -o). The same options\n"
     "and seed give the same bytes. Traces are closed: every block is freed,\n"
-    "so at most N events are written (an odd N gives N - 1).\n"
+    "so at most N events are written (an odd N gives N - 1). A workload\n"
+    "whose defaults need more events (aging, full_fit, long_busy_list)\n"
+    "shrinks them to fit N and says so in a '#' line of the trace.\n"
     "\n"
     "  --events N       events to write (default 100000)\n"
     "  --seed S         random seed (default 1)\n"
@@ -111,6 +114,28 @@ static int gen_option(int c, const char *arg, struct gen_params *p)
     return EXIT_USAGE;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Ctrl-C, SIGTERM and a closed terminal stop the trace within an event
+ * (2^63 events would otherwise run for ever) and leave no file behind. No
+ * SA_RESTART: a write blocked on a full pipe returns too. */
+static void stop_on_signals(struct gen_params *p)
+{
+    struct sigaction sa = { .sa_handler = on_stop };
+    const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+    p->stop = &stop_requested;
+}
+
 static int unknown_workload(const char *name)
 {
     size_t n;
@@ -134,7 +159,10 @@ static int write_trace(const struct gen_workload *w,
         return EXIT_RUN_FAILED;
     }
     if (gen_write(w, p, out.f) != 0) {
-        fprintf(stderr, "xheap gen: %s: %s\n", path, strerror(errno));
+        if (stop_requested)
+            fprintf(stderr, "xheap gen: interrupted; %s not written\n", path);
+        else
+            fprintf(stderr, "xheap gen: %s: %s\n", path, strerror(errno));
         out_abort(&out);
         return EXIT_RUN_FAILED;
     }
@@ -198,5 +226,8 @@ int cmd_gen(int argc, char **argv)
         return unknown_workload(argv[optind]);
     if (gen_check(w, &p, why, sizeof(why)) != 0)
         return usage_error("gen", "%s", why);
+    if (p.note[0])
+        fprintf(stderr, "xheap gen: %s\n", p.note);
+    stop_on_signals(&p);
     return write_trace(w, &p, path);
 }

@@ -133,7 +133,7 @@ static int parse_unsigned(const char *opt, const char *arg, uint64_t lo,
 static int check_counters(const char *list)
 {
     struct counter_set cs;
-    char why[256];
+    char why[512];   /* counters_parse names every known event */
 
     if (strcmp(list, "none") == 0)
         return 0;

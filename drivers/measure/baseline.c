@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,7 +196,7 @@ int baseline_reexec(const char *backend, int argc, char **argv)
 {
     const struct baseline *b = backend ? baseline_find(backend) : NULL;
     char lib[PATH_MAX];
-    pid_t pid;
+    pid_t pid, parent;
 
     if (!b)
         return -1;
@@ -217,7 +218,13 @@ int baseline_reexec(const char *backend, int argc, char **argv)
         return EXIT_USAGE;
     }
     fflush(NULL);
+    parent = getpid();
     pid = fork();
+    /* The preloaded run dies with this replay, as the replay dies with
+     * xheap run: nothing is left measuring when either is killed. */
+    if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 ||
+                     getppid() != parent))
+        _exit(EXIT_RUN_FAILED);
     if (pid < 0) {
         fprintf(stderr, "xheap: cannot start the %s run: %s\n", backend,
                 strerror(errno));

@@ -13,8 +13,10 @@
  * the CACHE-OP-RESULT family, as `perf list` spells them), then through
  * libpfm4, which knows every PMU's own events.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/perf_event.h>
 #include <perfmon/pfmlib_perf_event.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 #define NOT_OPENED      "not counted (counters_open was not called)"
 #define WHY_UNKNOWN     "unknown event: not a perf generic name, and " \
                         "libpfm4 does not know it"
+#define SUGGEST_DISTANCE 3   /* a name this close to a known one is a typo */
 
 struct generic {
     const char *name;
@@ -135,6 +138,87 @@ static bool resolve(const char *name, struct perf_event_attr *a)
     return cache_event(name, a) || pfm_event(name, a);
 }
 
+/*
+ * A name in perf's generic form (letters, digits and '-': cycles,
+ * dTLB-load-misses) that no table and not libpfm4 knows is a typo, refused
+ * at parse time. Names in a PMU's own form (INST_RETIRED:ANY_P,
+ * perf::PERF_COUNT_HW_CPU_CYCLES, inst_retired.any, raw r1a8) may be
+ * another CPU's: those stay "unsupported" when opened.
+ */
+static bool generic_form(const char *name)
+{
+    bool raw = name[0] == 'r' && name[1] &&
+               strspn(name + 1, "0123456789abcdefABCDEF") == strlen(name + 1);
+
+    return !raw && !strpbrk(name, "_:./=@,");
+}
+
+/* Edit distance, for the suggestion; names are short. */
+static unsigned distance(const char *a, const char *b)
+{
+    size_t lb = strlen(b);
+    unsigned row[64];
+
+    if (lb >= N_OF(row))
+        return UINT_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; a[i - 1]; i++) {
+        unsigned diag = row[0];
+
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j], best = diag + (tolower((unsigned char)a[i - 1])
+                                                 != tolower((unsigned char)b[j - 1]));
+
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diag = up;
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* "unknown event 'NAME' (did you mean 'x'?); known: ..." into WHY. */
+static void unknown_event(const char *name, char *why, size_t len)
+{
+    char best[64] = "", cache[64];
+    unsigned best_d = SUGGEST_DISTANCE + 1;
+    size_t at;
+
+    for (unsigned i = 0; i < N_OF(generics); i++)
+        if (distance(name, generics[i].name) < best_d) {
+            best_d = distance(name, generics[i].name);
+            snprintf(best, sizeof best, "%s", generics[i].name);
+        }
+    for (unsigned c = 0; c < N_OF(cache_names); c++)
+        for (unsigned o = 0; o < N_OF(cache_ops); o++) {
+            snprintf(cache, sizeof cache, "%s-%s", cache_names[c],
+                     cache_ops[o].suffix);
+            if (distance(name, cache) < best_d) {
+                best_d = distance(name, cache);
+                snprintf(best, sizeof best, "%s", cache);
+            }
+        }
+    at = (size_t)snprintf(why, len, "unknown event '%s'", name);
+    if (best[0] && at < len)
+        at += (size_t)snprintf(why + at, len - at, " (did you mean '%s'?)",
+                               best);
+    if (at < len)
+        at += (size_t)snprintf(why + at, len - at, "; known:");
+    for (unsigned i = 0; i < N_OF(generics) && at < len; i++)
+        if (i == 0 || generics[i].config != generics[i - 1].config ||
+            generics[i].type != generics[i - 1].type)   /* not an alias */
+            at += (size_t)snprintf(why + at, len - at, "%s %s", i ? "," : "",
+                                   generics[i].name);
+    if (at < len)
+        snprintf(why + at, len - at, ", CACHE-OP-RESULT (dTLB-load-misses "
+                 "...: docs/counters.md) and libpfm4's names");
+}
+
 static int paranoid_level(void)
 {
     long level;
@@ -217,6 +301,7 @@ int counters_parse(const char *list, struct counter_set *s, char *why,
                    size_t len)
 {
     const char *p = list;
+    struct perf_event_attr a;
 
     memset(s, 0, sizeof(*s));
     for (;;) {
@@ -234,6 +319,11 @@ int counters_parse(const char *list, struct counter_set *s, char *why,
         s->ev[s->n].fd = -1;
         if (!s->ev[s->n].name) {
             snprintf(why, len, "out of memory");
+            goto fail;
+        }
+        if (generic_form(s->ev[s->n].name) && !resolve(s->ev[s->n].name, &a)) {
+            unknown_event(s->ev[s->n].name, why, len);
+            s->n++;
             goto fail;
         }
         s->n++;

@@ -8,12 +8,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -35,6 +37,7 @@
 #define KILL_GRACE_S    2.0                  /* SIGTERM, then SIGKILL */
 #define MAX_ARGS        64
 #define DIR_LEN         2048   /* a run folder's path; files inside add less */
+#define RM_FDS          16     /* folders nftw keeps open while removing */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -54,6 +57,9 @@ struct suite {
     size_t done, total;
     double started;
     bool over_budget_said;
+    size_t failed;                /* points that measured nothing */
+    char first_error[512];        /* the first of their reasons */
+    char failure[768];            /* why the run failed, when it did */
     char trace_key[512], trace_path[PATH_MAX];
 };
 
@@ -106,41 +112,65 @@ static int make_subdir(const char *dir, const char *sub)
     return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-/* The source tree's revision, "-dirty" when it has local changes. */
+/* The source tree's revision, "-dirty" when it has local changes. git is
+ * run with an argument list, never through a shell: the path is the user's. */
 static void git_revision(const char *self, char *out, size_t len)
 {
-    char cmd[PATH_MAX + 96], src[PATH_MAX];
-    FILE *p;
+    char src[PATH_MAX];
+    int fds[2];
+    ssize_t n = 0, got;
+    pid_t pid;
 
     snprintf(out, len, "unknown");
     snprintf(src, sizeof src, "%s", self);
     for (int up = 0; up < 2; up++)           /* build/xheap -> the tree */
         *(strrchr(src, '/') ? strrchr(src, '/') : src) = 0;
-    snprintf(cmd, sizeof cmd, "git -C '%s' describe --always --dirty "
-             "2>/dev/null", src[0] ? src : ".");
-    p = popen(cmd, "r");
-    if (!p)
+    if (pipe(fds) != 0)
         return;
-    if (fgets(out, (int)len, p))
-        out[strcspn(out, "\n")] = 0;
-    else
+    pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        dup2(fds[1], STDOUT_FILENO);
+        if (null >= 0)
+            dup2(null, STDERR_FILENO);
+        close(fds[0]);
+        execlp("git", "git", "-C", src[0] ? src : ".", "describe", "--always",
+               "--dirty", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    while (pid > 0 && (size_t)n < len - 1 &&
+           (got = read(fds[0], out + n, len - 1 - (size_t)n)) > 0)
+        n += got;
+    close(fds[0]);
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+    out[n] = 0;
+    out[strcspn(out, "\n")] = 0;
+    if (!out[0])
         snprintf(out, len, "unknown");
-    pclose(p);
 }
 
+/* The run stops at its first failure to save: a measurement that cannot be
+ * recorded is not worth taking. */
 static int save_results(struct suite *s)
 {
     char path[PATH_MAX], tmp[PATH_MAX + 8];
+    int err;
 
     snprintf(path, sizeof path, "%s/results.json", s->dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (json_dump_file(s->root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
-        rename(tmp, path) != 0) {
-        fprintf(stderr, "xheap run: cannot write %s: %s\n", path,
-                strerror(errno));
-        return -1;
-    }
-    return 0;
+    errno = 0;
+    if (json_dump_file(s->root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) == 0 &&
+        rename(tmp, path) == 0)
+        return 0;
+    err = errno ? errno : EIO;
+    unlink(tmp);
+    if (!s->failure[0])
+        snprintf(s->failure, sizeof s->failure, "cannot write %.700s: %s",
+                 path, strerror(err));
+    return -1;
 }
 
 static void start_results(struct suite *s)
@@ -260,33 +290,40 @@ static void stop_child(pid_t pid, int *status)
     }
 }
 
-/* Runs the child with its output in LOG; 0 when it exited 0, else -1 with
- * why it did not. */
-static int run_child(struct suite *s, char **argv, const char *log,
-                     double timeout_s, char *why, size_t len)
+/*
+ * Forks a child in a process group of its own, so that it and whatever it
+ * starts are stopped as one, and that dies with this runner however the
+ * runner ends (SIGKILL too, which no handler sees): a replay left behind
+ * would keep its flush peers spinning on every CPU. Returns fork's value.
+ */
+static pid_t fork_child(void)
 {
-    double deadline = clock_s() + (timeout_s > 0 ? timeout_s : 1e12);
-    int status = 0;
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
 
-    if (pid < 0) {
-        snprintf(why, len, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-        setpgid(0, 0);      /* its own group: stopped as one */
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        execv(s->self, argv);
+    if (pid > 0)
+        setpgid(pid, pid);
+    if (pid != 0)
+        return pid;
+    setpgid(0, 0);
+    /* A runner that died before prctl took effect left us to init. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
         _exit(127);
-    }
-    setpgid(pid, pid);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    return 0;
+}
+
+/* Waits for child PID until DEADLINE (clock_s() time) or an interruption; 0
+ * when it exited 0, else -1 with why in WHY (LOG is named when given) and
+ * its exit status in *CODE (0 when it did not exit). */
+static int wait_child(pid_t pid, double deadline, double timeout_s,
+                      const char *log, int *code, char *why, size_t len)
+{
+    int status = 0;
+
+    *code = 0;
+
     while (waitpid(pid, &status, WNOHANG) == 0) {
         if (stop_requested) {
             stop_child(pid, &status);
@@ -304,25 +341,66 @@ static int run_child(struct suite *s, char **argv, const char *log,
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     if (WIFSIGNALED(status))
-        snprintf(why, len, "killed by signal %d; see %.900s", WTERMSIG(status),
-                 log);
-    else
-        snprintf(why, len, "exit status %d; see %.900s", WEXITSTATUS(status),
-                 log);
+        snprintf(why, len, "killed by signal %d%s%.900s", WTERMSIG(status),
+                 log ? "; see " : "", log ? log : "");
+    else if ((*code = WEXITSTATUS(status)))
+        snprintf(why, len, "exit status %d%s%.900s", WEXITSTATUS(status),
+                 log ? "; see " : "", log ? log : "");
     return -1;
+}
+
+/* Runs xheap with ARGV and its output in LOG; 0 when it exited 0, else -1
+ * with why it did not. */
+static int run_child(struct suite *s, char **argv, const char *log,
+                     double deadline, double timeout_s, char *why, size_t len)
+{
+    pid_t pid = fork_child();
+    int code;
+
+    if (pid < 0) {
+        snprintf(why, len, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
+        execv(s->self, argv);
+        _exit(127);
+    }
+    return wait_child(pid, deadline, timeout_s, log, &code, why, len);
 }
 
 /* ---- traces ---- */
 
-/* The generated trace of a point; backends of one point share it. */
+/* The child that writes a trace: its exit status is 0 or the errno of the
+ * failure (1 .. 125), so that the runner can say why. */
+static void generate(const struct config_point *pt, const char *tmp)
+{
+    FILE *f = fopen(tmp, "w");
+    int rc = f ? gen_write(pt->exp->workload, &pt->gen, f) : -1;
+
+    if (f && fclose(f) != 0)
+        rc = -1;
+    _exit(rc == 0 ? 0 : errno > 0 && errno < 126 ? errno : EIO);
+}
+
+/*
+ * The generated trace of a point; backends of one point share it. It is
+ * written by a child, so that an interruption or point_timeout stops a
+ * long generation as it stops a replay.
+ */
 static int point_trace(struct suite *s, const struct config_point *pt,
-                       char *why, size_t len)
+                       double deadline, char *why, size_t len)
 {
     const struct experiment *e = pt->exp;
-    char key[sizeof s->trace_key], tmp[PATH_MAX + 16];
+    char key[sizeof s->trace_key], tmp[PATH_MAX + 16], sub[128];
     size_t at;
-    FILE *f;
-    int rc;
+    int rc, code;
+    pid_t pid;
 
     if (e->trace) {
         snprintf(s->trace_path, sizeof s->trace_path, "%s", e->trace);
@@ -338,18 +416,26 @@ static int point_trace(struct suite *s, const struct config_point *pt,
                                pt->choice[i]);
     if (strcmp(key, s->trace_key) == 0)
         return 0;
+    s->trace_key[0] = 0;
     snprintf(s->trace_path, sizeof s->trace_path, "%s/traces/%s-%zu.trace",
              s->dir, e->name, pt->index);
     snprintf(tmp, sizeof tmp, "%s.tmp", s->trace_path);
-    f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(why, len, "%.900s: %s", tmp, strerror(errno));
+    pid = fork_child();
+    if (pid == 0)
+        generate(pt, tmp);
+    if (pid < 0) {
+        snprintf(why, len, "fork: %s", strerror(errno));
         return -1;
     }
-    rc = gen_write(e->workload, &pt->gen, f);
-    if (fclose(f) != 0 || rc != 0 || rename(tmp, s->trace_path) != 0) {
-        snprintf(why, len, "%.900s: cannot write the trace: %s", s->trace_path,
-                 strerror(errno));
+    rc = wait_child(pid, deadline, e->run.point_timeout_s, NULL, &code, sub,
+                    sizeof sub);
+    if (rc == 0 && rename(tmp, s->trace_path) != 0) {
+        code = errno;
+        rc = -1;
+    }
+    if (rc != 0) {
+        snprintf(why, len, "generating %.800s: %s", s->trace_path,
+                 code > 0 && code < 126 ? strerror(code) : sub);
         unlink(tmp);
         return -1;
     }
@@ -368,13 +454,15 @@ static json_t *workload_json(const struct config_point *pt)
                          "working_set", (json_int_t)pt->access.working_set,
                          "block", (json_int_t)pt->access.block,
                          "accesses", (json_int_t)pt->access.accesses);
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}",
+    /* "note": defaults the generator shrank to fit the events, if any. */
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:s*}",
                      "name", e->workload ? e->workload->name : "trace",
                      "events", (json_int_t)pt->gen.events,
                      "size", (json_int_t)pt->gen.size,
                      "min_size", (json_int_t)pt->gen.min_size,
                      "max_size", (json_int_t)pt->gen.max_size,
-                     "pages", (json_int_t)pt->gen.pages);
+                     "pages", (json_int_t)pt->gen.pages,
+                     "note", pt->gen.note[0] ? pt->gen.note : NULL);
 }
 
 static json_t *new_run(const struct config_point *pt)
@@ -412,7 +500,9 @@ static void measure_point(struct suite *s, const struct experiment *e,
     char why[1024] = "", base[PATH_MAX], json[PATH_MAX + 8], log[PATH_MAX + 8],
          placements[PATH_MAX + 16];
     const char *workload = e->workload ? e->workload->name : NULL;
-    double t0 = clock_s();
+    double t0 = clock_s(), timeout = e->run.point_timeout_s;
+    /* point_timeout covers the whole point: its trace, then its replay. */
+    double deadline = t0 + (timeout > 0 ? timeout : 1e12);
     json_t *run = NULL;
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
@@ -429,12 +519,12 @@ static void measure_point(struct suite *s, const struct experiment *e,
     if (e->kind == EXP_ACCESS) {
         access_args(a, &pt, json);
     } else {
-        if (point_trace(s, &pt, why, sizeof why) != 0)
+        if (point_trace(s, &pt, deadline, why, sizeof why) != 0)
             goto failed;
         replay_args(a, &pt, s->trace_path, json,
                     answers_want_placements(workload) ? placements : NULL);
     }
-    if (run_child(s, a->v, log, e->run.point_timeout_s, why, sizeof why) != 0)
+    if (run_child(s, a->v, log, deadline, timeout, why, sizeof why) != 0)
         goto failed;
     if (answers_collect(run, e->kind == EXP_ACCESS ? ANSWERS_ACCESS
                                                    : ANSWERS_REPLAY,
@@ -446,6 +536,9 @@ static void measure_point(struct suite *s, const struct experiment *e,
 
 failed:
     json_object_set_new(run, "error", json_string(why));
+    if (!s->failed++)
+        snprintf(s->first_error, sizeof s->first_error, "%s: %s",
+                 json_string_value(json_object_get(run, "id")) ?: e->name, why);
 out:
     free(a);
     json_object_set_new(run, "seconds", json_real(clock_s() - t0));
@@ -490,11 +583,11 @@ static void run_experiment(struct suite *s, const struct experiment *e)
     snprintf(sub, sizeof sub, "runs/%s", e->name);
     make_subdir(s->dir, sub);
     fprintf(stderr, "== %s (%s): %zu measurements\n", e->name, e->label, n);
-    for (size_t i = 0; i < n && !stop_requested; i++) {
+    for (size_t i = 0; i < n && !stop_requested && !s->failure[0]; i++) {
         measure_point(s, e, i, runs);
         save_results(s);
     }
-    if (!stop_requested)
+    if (!stop_requested && !s->failure[0])
         json_object_set_new(x, "status", json_string("complete"));
     answers_experiment(x, s->experiments, s->dir);
     save_results(s);
@@ -537,17 +630,50 @@ static int check_only(const struct suite *s)
     return 0;
 }
 
+/* A run that measured nothing failed, even when every point ran. */
+static void judge(struct suite *s)
+{
+    if (s->failure[0] || stop_requested)
+        return;
+    if (s->total == 0)
+        snprintf(s->failure, sizeof s->failure, "no measurement to take");
+    else if (s->failed == s->done)
+        snprintf(s->failure, sizeof s->failure, "every measurement failed; "
+                 "the first: %.600s", s->first_error);
+}
+
+/*
+ * The final results.json and the report. When results.json cannot be
+ * written, the one an earlier point left is removed too: it would describe
+ * a run still under way. What finished stays in runs/.
+ */
 static void finish(struct suite *s)
 {
-    char finished[32], why[1024] = "";
+    char finished[32], why[1024] = "", path[PATH_MAX];
     int rc;
 
+    judge(s);
     utc_stamp(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
     json_object_set_new(s->root, "finished", json_string(finished));
     json_object_set_new(s->root, "status", json_string(
-        stop_requested ? "incomplete" : "complete"));
+        stop_requested ? "incomplete" : s->failure[0] ? "failed"
+                                                      : "complete"));
+    if (s->failure[0])
+        json_object_set_new(s->root, "failure", json_string(s->failure));
     answers_figures(s->experiments, s->dir);
-    save_results(s);
+    if (save_results(s) != 0) {
+        snprintf(path, sizeof path, "%s/results.json", s->dir);
+        unlink(path);
+        fprintf(stderr, "xheap run: failed: %s; %s has no results.json (the "
+                "measurements that finished are in runs/)\n", s->failure,
+                s->dir);
+        return;
+    }
+    if (s->failure[0])
+        fprintf(stderr, "xheap run: failed: %s\n", s->failure);
+    else if (s->failed)
+        fprintf(stderr, "xheap run: %zu of %zu measurements failed; see "
+                "report.txt\n", s->failed, s->done);
     rc = report_render(s->dir, why, sizeof why);
     if (why[0])
         fprintf(stderr, "xheap run: report: %s\n", why);
@@ -555,15 +681,28 @@ static void finish(struct suite *s)
         fprintf(stderr, "xheap run: %s/report.txt\n", s->dir);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* The traces folder, with the C library: the path is the user's (--out),
+ * and no user text may reach a shell. Links are removed, never followed. */
 static void remove_traces(struct suite *s)
 {
-    char cmd[PATH_MAX + 32];
+    char path[PATH_MAX];
 
     if (s->opt->keep_traces)
         return;
-    snprintf(cmd, sizeof cmd, "rm -rf '%s/traces'", s->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "xheap run: could not remove %s/traces\n", s->dir);
+    snprintf(path, sizeof path, "%s/traces", s->dir);
+    if (nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0
+        && errno != ENOENT)
+        fprintf(stderr, "xheap run: could not remove %s: %s\n", path,
+                strerror(errno));
 }
 
 static int prepare(struct suite *s, const struct suite_options *o)
@@ -609,11 +748,14 @@ int suite_run(const struct suite_options *o)
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
+    signal(SIGHUP, on_stop);      /* its terminal closed: stop as for ^C */
+    signal(SIGXFSZ, SIG_IGN);     /* a file-size limit: EFBIG, said */
     s.started = clock_s();
     start_results(&s);
     save_results(&s);
     fprintf(stderr, "xheap run: %zu measurements into %s\n", s.total, s.dir);
-    for (size_t i = 0; i < s.cfg.n_experiments && !stop_requested; i++)
+    for (size_t i = 0; i < s.cfg.n_experiments && !stop_requested &&
+                       !s.failure[0]; i++)
         if (chosen(&s, &s.cfg.experiments[i]))
             run_experiment(&s, &s.cfg.experiments[i]);
     if (stop_requested)
@@ -623,5 +765,5 @@ int suite_run(const struct suite_options *o)
     remove_traces(&s);
     json_decref(s.root);
     config_free(&s.cfg);
-    return stop_requested ? EXIT_RUN_FAILED : 0;
+    return stop_requested || s.failure[0] ? EXIT_RUN_FAILED : 0;
 }

@@ -8,8 +8,9 @@
  * results folder that is never overwritten (docs/results.md).
  *
  * results.json is rewritten whole (a temporary file, then a rename) after
- * every point, so an interrupted run keeps what it finished; SIGINT and
- * SIGTERM stop the point under way and mark the run incomplete.
+ * every point, so an interrupted run keeps what it finished; SIGINT,
+ * SIGTERM and SIGHUP stop the point under way (its trace generation too)
+ * and mark the run incomplete. Children die with the runner.
  */
 #ifndef XHEAP_SUITE_H
 #define XHEAP_SUITE_H
@@ -30,7 +31,8 @@ struct suite_options {
     const char *only[SUITE_MAX_ONLY];
 };
 
-/* Runs the suite; returns the exit status (0, 1 failed run, 2 bad input). */
+/* Runs the suite; returns the exit status (0, 1 interrupted or failed run:
+ * nothing measured or results.json not written, 2 bad input). */
 int suite_run(const struct suite_options *o);
 
 int  cmd_run(int argc, char **argv);
