@@ -527,6 +527,14 @@ static void test_encoding(void **state)
     /* A key with a newline in it: the message stays one line. */
     expect_at("\"a\\nb\" = 1\n" EXP, 1, "unknown key 'a\\x0ab' at the top "
               "level");
+    /* Letters past ASCII where toml++ 3.3.0 asked whether they were
+     * whitespace and reached undefined behaviour (UBSan sees it). */
+    load_ok(EXP "description = \"\"\"caf\xc3\xa9 \\\n  \xc3\xa9t\xc3\xa9\"\"\"\n",
+            &c);
+    assert_string_equal(c.experiments[0].description,
+                        "caf\xc3\xa9 \xc3\xa9t\xc3\xa9");
+    config_free(&c);
+    expect_at("[model]\nscrub = true \xd1\x8f\n" EXP, 2, "bad TOML: ");
     /* A byte order mark opens the file: it is not part of the text. */
     load_ok("\xef\xbb\xbf" EXP, &c);
     config_free(&c);
