@@ -241,7 +241,8 @@ static int read_lists(struct loader *L, const struct toml_node *t,
 
 /* What the experiment measures: a workload, or the access probe. */
 static int read_subject(struct loader *L, const struct toml_node *t,
-                        struct experiment *e, const char *where)
+                        struct experiment *e, const char *where,
+                        unsigned *opt_line)
 {
     const struct toml_node *w = get(t, "workload"), *a = get(t, "access");
     struct heap_config m = e->model;
@@ -268,7 +269,7 @@ static int read_subject(struct loader *L, const struct toml_node *t,
                     where);
     if (!w)
         return fail(L, t->line, "%s has no workload", where);
-    return read_workload(L, w, where, e);
+    return read_workload(L, w, where, e, opt_line);
 }
 
 static int check_unknown(struct loader *L, const struct toml_node *t,
@@ -285,19 +286,28 @@ static int check_unknown(struct loader *L, const struct toml_node *t,
     return 0;
 }
 
-/* Model keys an experiment both sets and sweeps: which would win? */
+/* Keys an experiment both sets and sweeps: which would win? Blamed on
+ * the line that sets it, naming the line that sweeps it. */
 static int check_set_and_swept(struct loader *L, const struct experiment *e,
-                               const struct model_lines *own)
+                               const struct model_lines *own,
+                               const unsigned *opt_line)
 {
+    const struct config_sweep *s;
+    char name[MAX_NAME + 1];
+
     for (int k = 0; k < MK_N; k++)
-        if (own->line[k] && swept(e, SWEEP_MODEL, k))
+        if (own->line[k] && (s = sweep_of(e, SWEEP_MODEL, k)))
             return fail(L, own->line[k], "%s is both set and swept in "
-                        "experiment '%s'", model_keys[k].name, e->name);
+                        "experiment '%s' (set at line %u, swept at line %u); "
+                        "keep one", model_keys[k].name, e->name,
+                        own->line[k], s->line);
     for (int opt = 0; opt < GEN_N_OPTS; opt++)
-        if ((e->gen.given & GEN_OPT(opt)) && swept(e, SWEEP_WORKLOAD, opt))
-            return fail(L, e->line, "workload option %s is both set and "
-                        "swept in experiment '%s'",
-                        gen_option_at(opt)->name, e->name);
+        if (opt_line[opt] && (s = sweep_of(e, SWEEP_WORKLOAD, opt)))
+            return fail(L, opt_line[opt], "workload option %s is both set "
+                        "and swept in experiment '%s' (set at line %u, swept "
+                        "at line %u); keep one",
+                        toml_spelling(opt, name, sizeof name), e->name,
+                        opt_line[opt], s->line);
     return 0;
 }
 
@@ -330,6 +340,7 @@ int read_experiment(struct loader *L, const struct toml_node *t,
                     struct experiment *e)
 {
     struct model_lines ml = *suite_lines, own = { { 0 } };
+    unsigned opt_line[GEN_N_OPTS] = { 0 };   /* workload options set */
     const struct toml_node *sweep;
     char where[MAX_NAME + 32];
 
@@ -351,11 +362,11 @@ int read_experiment(struct loader *L, const struct toml_node *t,
         if (check_model(L, &m, &ml, e->line) != 0)
             return -1;
     }
-    if (read_subject(L, t, e, where) != 0)
+    if (read_subject(L, t, e, where, opt_line) != 0)
         return -1;
     sweep = get(t, "sweep");
     if (sweep && (read_sweeps(L, sweep, where, e) != 0 ||
-                  check_set_and_swept(L, e, &own) != 0 ||
+                  check_set_and_swept(L, e, &own, opt_line) != 0 ||
                   check_sweeps(L, e, sweep, &ml) != 0))
         return -1;
     return check_points(L, e);

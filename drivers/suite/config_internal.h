@@ -43,6 +43,11 @@
 #define MAX_REPETITIONS       10000
 #define MAX_WARMUP            1000
 #define MAX_SWEEP_VALUES      64
+/* Events of one generated trace: 100M events are about 2 GB of trace and
+ * seconds of generation per point; 2^63 would fill the disk. */
+#define MAX_EVENTS            100000000ull
+/* Durations (point_timeout, budget): about 31 years. */
+#define MAX_DURATION_S        1e9
 #define MAX_NAME              48
 #define QUICK_MIN_EVENTS      100         /* --quick never goes below */
 #define QUICK_MIN_ACCESSES    100000
@@ -167,7 +172,8 @@ int gen_try(const struct experiment *e, const struct heap_config *m,
 int gen_put(struct gen_params *p, int opt, const char *text, char *why,
             size_t len);
 int read_workload(struct loader *L, const struct toml_node *t,
-                  const char *exp_where, struct experiment *e);
+                  const char *exp_where, struct experiment *e,
+                  unsigned *opt_line);
 void access_apply(struct access_config *a, int k, uint64_t u);
 int read_access(struct loader *L, const struct toml_node *t,
                 const char *exp_where, struct access_config *a);
@@ -178,9 +184,10 @@ int check_access(struct loader *L, const struct access_config *a,
 bool is_flag(int opt);
 int gen_apply(struct gen_params *p, int opt,
               const struct config_value *v, char *why, size_t len);
-bool swept(const struct experiment *e, enum sweep_target t, int id);
 int read_sweeps(struct loader *L, const struct toml_node *t,
                 const char *exp_where, struct experiment *e);
+const struct config_sweep *sweep_of(const struct experiment *e,
+                                    enum sweep_target t, int id);
 int check_sweeps(struct loader *L, const struct experiment *e,
                  const struct toml_node *sweep,
                  const struct model_lines *ml);

@@ -5,32 +5,74 @@
 #include "drivers/suite/config_internal.h"
 
 #include <libgen.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * Experiment names seen so far, for duplicates: open addressing over a
+ * power of two at least twice the experiments, so that loading stays
+ * linear in their number (a list searched for each name made 27,000
+ * experiments take seconds).
+ */
+struct names {
+    size_t mask;
+    const struct experiment **slot;
+};
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* The experiment already named like E, or NULL after adding E. */
+static const struct experiment *names_add(struct names *t,
+                                          const struct experiment *e)
+{
+    size_t i = (size_t)name_hash(e->name) & t->mask;
+
+    for (; t->slot[i]; i = (i + 1) & t->mask)
+        if (strcmp(t->slot[i]->name, e->name) == 0)
+            return t->slot[i];
+    t->slot[i] = e;
+    return NULL;
+}
 
 static int read_experiments(struct loader *L, const struct toml_node *a,
                             struct suite_config *c,
                             const struct model_lines *ml)
 {
+    struct names seen = { .mask = 1 };
+    int rc = 0;
+
     if (a->type != TOML_ARRAY || (a->n && a->kids[0].type != TOML_TABLE))
         return fail(L, a->line, "experiments are tables: write "
                     "[[experiment]] and its keys");
+    while (seen.mask + 1 < 2 * a->n)
+        seen.mask = 2 * seen.mask + 1;
+    seen.slot = calloc(seen.mask + 1, sizeof *seen.slot);
     c->experiments = calloc(a->n ? a->n : 1, sizeof *c->experiments);
-    if (!c->experiments)
+    if (!c->experiments || !seen.slot) {
+        free(seen.slot);
         return fail(L, a->line, "out of memory");
-    for (size_t i = 0; i < a->n; i++) {
+    }
+    for (size_t i = 0; i < a->n && rc == 0; i++) {
         struct experiment *e = &c->experiments[i];
+        const struct experiment *first;
 
         c->n_experiments++;
-        if (read_experiment(L, &a->kids[i], c, ml, e) != 0)
-            return -1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(c->experiments[j].name, e->name) == 0)
-                return fail(L, get(&a->kids[i], "name")->line,
-                            "duplicate experiment name '%s' (first at line "
-                            "%u)", e->name, c->experiments[j].line);
+        rc = read_experiment(L, &a->kids[i], c, ml, e);
+        if (rc == 0 && (first = names_add(&seen, e)))
+            rc = fail(L, get(&a->kids[i], "name")->line, "duplicate "
+                      "experiment name '%s' (first at line %u)", e->name,
+                      first->line);
     }
-    return 0;
+    free(seen.slot);
+    return rc;
 }
 
 static int read_suite(struct loader *L, const struct toml_node *root,

@@ -15,16 +15,51 @@
 #include "drivers/measure/args.h"
 #include "drivers/measure/counters.h"
 
+/* Characters a terminal shows as nothing: byte order mark, zero widths,
+ * line and paragraph separators. */
+static bool invisible(uint32_t cp)
+{
+    return cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0x2060;
+}
+
+/* MSG as one line a reader can see: control characters as \xNN and
+ * invisible ones as \uXXXX (the file's text, quoted in messages, is valid
+ * UTF-8: the TOML reader refuses anything else). */
+static void printable(char *out, size_t len, const char *msg)
+{
+    size_t at = 0;
+
+    for (const unsigned char *p = (const unsigned char *)msg;
+         *p && at + 7 < len; p++) {
+        uint32_t cp = 0;
+
+        if ((p[0] & 0xf0) == 0xe0 && p[1] && p[2])   /* 3 bytes: U+0800.. */
+            cp = (uint32_t)(p[0] & 0x0f) << 12 |
+                 (uint32_t)(p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+        if (*p < 0x20 || *p == 0x7f) {
+            at += (size_t)snprintf(out + at, len - at, "\\x%02x", *p);
+        } else if (invisible(cp)) {
+            at += (size_t)snprintf(out + at, len - at, "\\u%04X", cp);
+            p += 2;
+        } else {
+            out[at++] = (char)*p;
+        }
+    }
+    out[at] = '\0';
+}
+
 __attribute__((format(printf, 3, 4)))
 int fail(struct loader *L, unsigned line, const char *fmt, ...)
 {
-    char msg[WHY_TEMP];
+    char msg[WHY_TEMP], shown[WHY_TEMP];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(L->why, L->len, "%s:%u: %s", L->file, line, msg);
+    printable(shown, sizeof shown, msg);
+    snprintf(L->why, L->len, "%s:%u: %s", L->file, line, shown);
     return -1;
 }
 
@@ -254,9 +289,12 @@ int read_duration(struct loader *L, const struct toml_node *n,
     } else {
         return wrong_type(L, n, k, where);
     }
-    if (!(d > 0 && d < 1e9))
+    if (!(d > 0))
         return fail(L, n->line, "%s in %s: the duration must be positive",
                     k->name, where);
+    if (d > MAX_DURATION_S)
+        return fail(L, n->line, "%s in %s: %g s is out of range (at most "
+                    "%g s)", k->name, where, d, MAX_DURATION_S);
     *out = d;
     return 0;
 }

@@ -49,6 +49,26 @@ static int read_sweep_value(struct loader *L, const struct toml_node *n,
     return 0;
 }
 
+/*
+ * Whether A and B of sweep S are one value however spelt: a model or
+ * access key by what it means (its number: "4K" and "4096", true and
+ * true), a workload option by its text, or by its size when both are
+ * sizes ("2p" is pages, whose size follows the page size).
+ */
+static bool same_value(const struct config_sweep *s,
+                       const struct config_value *a,
+                       const struct config_value *b)
+{
+    uint64_t x, y;
+
+    if (s->target != SWEEP_WORKLOAD)
+        return a->u == b->u;
+    if (strcmp(a->text, b->text) == 0)
+        return true;
+    return parse_size(a->text, &x) == 0 && parse_size(b->text, &y) == 0 &&
+           x == y;
+}
+
 /* Which key of TARGET the sweep names; -1 after a message. */
 static int sweep_key(struct loader *L, const struct toml_node *n,
                      enum sweep_target target, const struct experiment *e,
@@ -114,21 +134,25 @@ static int read_sweep_key(struct loader *L, const struct toml_node *n,
     for (s->n = 0; s->n < n->n; s->n++) {
         if (read_sweep_value(L, &n->kids[s->n], s, where) != 0)
             return -1;
-        /* Two equal values would make two points with one id. */
+        /* Two equal values would measure one point under two ids. */
         for (size_t j = 0; j < s->n; j++)
-            if (strcmp(s->values[j].text, s->values[s->n].text) == 0)
+            if (same_value(s, &s->values[j], &s->values[s->n]))
                 return fail(L, n->kids[s->n].line, "%s in %s: %s is listed "
-                            "twice", n->key, where, s->values[j].text);
+                            "twice (as %s at line %u)", n->key, where,
+                            s->values[s->n].text, s->values[j].text,
+                            n->kids[j].line);
     }
     return 0;
 }
 
-bool swept(const struct experiment *e, enum sweep_target t, int id)
+/* The sweep of key ID of TARGET in E, or NULL. */
+const struct config_sweep *sweep_of(const struct experiment *e,
+                                    enum sweep_target t, int id)
 {
     for (size_t i = 0; i < e->n_sweeps; i++)
         if (e->sweeps[i].target == t && e->sweeps[i].id == id)
-            return true;
-    return false;
+            return &e->sweeps[i];
+    return NULL;
 }
 
 int read_sweeps(struct loader *L, const struct toml_node *t,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "drivers/measure/access.h"
@@ -179,6 +180,10 @@ static int read_workload_key(struct loader *L, const struct toml_node *n,
     if (k >= 0) {
         if (read_scalar(L, n, &workload_keys[k], where, &v) != 0)
             return -1;
+        if (k == WK_EVENTS && v.u > MAX_EVENTS)
+            return fail(L, n->line, "events in %s: %" PRIu64 " is more than "
+                        "%llu, the most one trace may have", where, v.u,
+                        MAX_EVENTS);
         if (k == WK_EVENTS)
             e->gen.events = v.u;
         else
@@ -212,6 +217,24 @@ static int read_workload_key(struct loader *L, const struct toml_node *n,
     return 0;
 }
 
+/* Why the trace at PATH cannot be replayed, or NULL: it must be a regular
+ * file (a folder or a FIFO would fail or hang the run) other than the
+ * config file itself, and readable. */
+static const char *bad_trace(const struct loader *L, const char *path)
+{
+    struct stat st, self;
+
+    if (stat(path, &st) != 0 || access(path, R_OK) != 0)
+        return strerror(errno);
+    if (!S_ISREG(st.st_mode))
+        return S_ISDIR(st.st_mode) ? "it is a folder, not a trace file"
+                                   : "it is not a regular file";
+    if (L->dir && stat(L->file, &self) == 0 && self.st_dev == st.st_dev &&
+        self.st_ino == st.st_ino)
+        return "it is this config file, not a trace";
+    return NULL;
+}
+
 /*
  * A trace path, relative to the config file's folder, made absolute so that
  * the runner may change folders; checked readable.
@@ -219,8 +242,8 @@ static int read_workload_key(struct loader *L, const struct toml_node *n,
 static int read_trace(struct loader *L, const struct toml_node *n,
                       const char *where, struct experiment *e)
 {
+    const char *bad = NULL;
     char *joined = NULL;
-    int err;
 
     if (n->type != TOML_STRING)
         return fail(L, n->line, "trace in %s: want a file name, got %s",
@@ -232,16 +255,12 @@ static int read_trace(struct loader *L, const struct toml_node *n,
     if (!joined)
         return fail(L, n->line, "out of memory");
     e->trace = realpath(joined, NULL);
-    err = errno;
-    if (e->trace && access(e->trace, R_OK) != 0)
-        err = errno;
-    else if (e->trace)
-        err = 0;
-    if (err)
+    bad = e->trace ? bad_trace(L, e->trace) : strerror(errno);
+    if (bad)
         fail(L, n->line, "trace in %s: cannot read %s: %s", where, joined,
-             strerror(err));
+             bad);
     free(joined);
-    return err ? -1 : 0;
+    return bad ? -1 : 0;
 }
 
 /* Each option alone, so that a bad value is blamed on its own line;
@@ -287,13 +306,15 @@ static int check_workload(struct loader *L, unsigned line,
     return 0;
 }
 
+/* [experiment.workload] T into E; OPT_LINE[opt] gets the line of each
+ * generator option set. */
 int read_workload(struct loader *L, const struct toml_node *t,
-                  const char *exp_where, struct experiment *e)
+                  const char *exp_where, struct experiment *e,
+                  unsigned *opt_line)
 {
     const struct toml_node *name = t->type == TOML_STRING ? t
                                    : toml_get(t, "name");
     const struct toml_node *trace = toml_get(t, "trace");
-    unsigned opt_line[GEN_N_OPTS] = { 0 };
     char where[MAX_NAME + 64];
 
     snprintf(where, sizeof where, "[experiment.workload] of %s", exp_where);

@@ -31,8 +31,7 @@ FUZZ_CXXFLAGS := -std=c++17 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
                  $(filter-out -Wstrict-prototypes,$(WARN)) -I. -MMD -MP
 
 # Every library source, the TOML shim's C++ included (fuzz_config needs it).
-FUZZ_LIB_SRC := $(LIB_SRC) $(wildcard drivers/suite/toml/*.c) \
-                $(wildcard drivers/suite/toml/*.cc)
+FUZZ_LIB_SRC := $(LIB_SRC) $(wildcard drivers/suite/toml/*.cc)
 FUZZ_LIB_OBJ := $(addsuffix .o,$(basename $(FUZZ_LIB_SRC:%=$(FUZZ_DIR)/obj/%)))
 FUZZ_LIB     := $(FUZZ_DIR)/libxheap-fuzz.a
 

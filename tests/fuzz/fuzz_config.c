@@ -2,8 +2,8 @@
  * libFuzzer target: the bench.toml loader (drivers/suite/config.h), through the
  * TOML shim (drivers/suite/toml/) and every check of the loader.
  *
- * Any bytes are loaded with config_parse. A refusal must be one line that
- * names the file. An accepted suite must then be usable as xheap run uses
+ * Any bytes are loaded with config_parse. A refusal must be one printable
+ * line that names the file. An accepted suite must then be usable as xheap run uses
  * it, on machines of several sizes and under --quick: every experiment is
  * found by its name; points are made (config_point) for a spread of its
  * indices, which the loader promises to have checked, each with an id
@@ -135,6 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             bug("refusal '%s' does not name the file", why);
         if (strchr(why, '\n'))
             bug("refusal '%s' spans lines", why);
+        for (const char *p = why; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                bug("refusal '%s' holds a control character", why);
         return 0;
     }
     check_json(config_json(&c), "config_json");

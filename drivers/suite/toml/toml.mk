@@ -1,11 +1,11 @@
-# The TOML reader behind drivers/config_*.c: cpptoml (C++, header only) behind
-# a C API, and the scanner that gives each key its line (cpptoml keeps none).
-# Both objects join libxheap.a and its sanitizer twin.
-TOML_OBJ := drivers/suite/toml/toml_shim.o drivers/suite/toml/toml_lines.o
+# The TOML reader behind drivers/suite/config_*.c: toml++ (C++17, header
+# only, compiled once, in toml_shim.cc) behind a C API. The object joins
+# libxheap.a and its sanitizer twin.
+TOML_OBJ := drivers/suite/toml/toml_shim.o
 LIB_OBJ  += $(TOML_OBJ:%=$(BUILD)/obj/%)
 SAN_OBJ  += $(TOML_OBJ:%=$(BUILD)/san/%)
 
-DEPS_BUILD += g++ libcpptoml-dev
+DEPS_BUILD += g++ libtomlplusplus-dev
 LDLIBS     += -lstdc++
 
 CXX          ?= g++

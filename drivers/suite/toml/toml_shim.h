@@ -1,11 +1,13 @@
 /*
- * A TOML document as a plain C tree, read with cpptoml (C++) behind this C
- * API. Every node carries the line it was written on, and the entries of a
- * table come in the order the file wrote them, so that a reader of the tree
- * can name the line of anything it refuses.
+ * A TOML 1.0 document as a plain C tree, read with toml++ (C++) behind this
+ * C API. Every node carries the line it was written on, and the entries of
+ * a table come in the order the file wrote them, so that a reader of the
+ * tree can name the line of anything it refuses. Strings are valid UTF-8
+ * without NUL (toml++ refuses anything else, with its line).
  *
- * Errors are one line, "FILE:LINE: message" for a syntax error and
- * "FILE: message" when the file cannot be read.
+ * Errors are one printable line, "FILE:LINE: message" for a syntax error
+ * and "FILE: message" when the file cannot be read. Nesting is bounded
+ * (toml_shim.cc says how), so any input gets a tree or such a line.
  */
 #ifndef XHEAP_TOML_SHIM_H
 #define XHEAP_TOML_SHIM_H
