@@ -490,18 +490,23 @@ static void test_caveats(void **state)
 
     root = minimal_results();
     m = json_object_get(root, "machine");
-    json_object_set_new(m, "thp", json_string("never"));
+    json_object_set_new(m, "thp_shmem", json_string("never"));
     json_object_set_new(m, "virtual", json_string("kvm"));
     json_object_set_new(m, "cores", json_integer(2));
-    json_object_set_new(json_object_get(root, "config"), "quick",
-                        json_true());
+    json_object_set_new(m, "perf", json_pack("{s:b, s:i, s:s}", "available",
+                        0, "paranoid", 2, "hardware",
+                        "not supported (No such file or directory)"));
+    json_object_set_new(root, "quick", json_true());   /* as xheap run has it */
     json_object_set_new(root, "git_revision", json_string("1234abc-dirty"));
     json_object_set_new(root, "status", json_string("incomplete"));
     run = json_array_get(json_object_get(json_array_get(
         json_object_get(root, "experiments"), 0), "runs"), 0);
     json_object_set_new(run, "error", json_string("killed after 60 s"));
-    json_object_set_new(run, "counters", json_pack("{s:n, s:i}",
-                        "dTLB-load-misses", "page-faults", 12));
+    /* a suite run keeps its child's counters among its metrics */
+    json_object_set_new(json_object_get(run, "metrics"), "counters",
+                        json_pack("{s:n, s:i}", "dTLB-load-misses",
+                                  "page-faults", 12));
+    json_object_set_new(run, "excluded_repetitions", json_integer(2));
     json_object_set_new(json_object_get(run, "metrics"), "map_failures",
                         json_integer(3));
     json_object_set_new(json_object_get(run, "metrics"), "failed",
@@ -510,12 +515,18 @@ static void test_caveats(void **state)
     assert_int_equal(report_render(dir, why, sizeof(why)), 0);
     report = report_of(dir);
     assert_has(report, "Status: INCOMPLETE: 1 of 1 experiment finished");
-    assert_has(report, "Caveats: 10, listed at the end");
+    assert_has(report, "Caveats: 11, listed at the end");
     assert_has(report, "- The run is INCOMPLETE");
     assert_has(report, "- A virtual machine (kvm)");
     assert_has(report, "- Counters unsupported here: dTLB-load-misses.");
     assert_lacks(report, "page-faults.");
-    assert_has(report, "- Transparent huge pages are off (never)");
+    assert_has(report, "- Shmem transparent huge pages are off (never)");
+    assert_has(report, "echo advise > /sys/kernel/mm/transparent_hugepage/"
+               "shmem_enabled");
+    assert_has(report, "- 2 repetitions in 1 run lost the CPU");
+    /* no hardware counters at all: perf_event_paranoid is not the reason */
+    assert_has(report, "Perf: not available: no hardware counters");
+    assert_lacks(report, "perf_event_paranoid");
     assert_has(report, "- Only 2 cores");
     assert_has(report, "- A --quick run");
     assert_has(report, "- Allocations failed in 1 of 1 run (q1-small-cost): "

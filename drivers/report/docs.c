@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/report/figures.h"
 
 #define CMD              "docs"
 #define DEFAULT_TEMPLATE "docs/rubric.md.in"
@@ -406,9 +407,12 @@ static void put_label(const json_t *x, json_t *seen, FILE *out)
     json_object_set_new(seen, label, json_true());
 }
 
+/* The experiment names the figure, or the registry says it draws into it
+ * (q4-aging names q4_contig and feeds q4_fragmentation). */
 static bool draws(const json_t *x, const char *fig)
 {
-    return str(x, "figure") && strcmp(str(x, "figure"), fig) == 0;
+    return (str(x, "figure") && strcmp(str(x, "figure"), fig) == 0) ||
+           figure_draws(fig, x);
 }
 
 /* Which experiments drew FIG: their labels, names and descriptions. */
