@@ -249,7 +249,9 @@ if (ARG1 eq 'bars') {
             set style histogram clustered gap 1
             set offsets 0, 0, graph 0.1, 0
             set style fill solid 0.35 border rgb 'black'
-            plot csv using (column(2)):xtic(1) lt 1 title names[2], \
+            set xlabel (xlab ne '' ? xlab.': ' : '').names[2]
+            unset key
+            plot csv using (column(2)):xtic(1) lt 1 notitle, \
                  csv using ($0):(column(2)):(sprintf('%.3g', column(2))) with labels offset 0, 0.8 notitle
         } else { if (fmt eq 'dumb') {
             # Text draws no key sample for bars: name each bar's character.

@@ -8,18 +8,19 @@ plotdir = ''
 do for [j = strlen(ARG0):1:-1] { if (ARG0[j:j] eq '/') { plotdir = ARG0[1:j]; break } }
 
 question = 'Q3: how much does each path waste for odd sizes?'
-yfloor = 0.001
+yfloor = 0.0001   # waste below 0.01% reads as none
 call plotdir.'common.gp' 'setup'
 
 xlab = 'request size, bytes (log scale)'
 ylab = 'waste: frames held / bytes asked - 1 (log)'
 set logscale x 10
+set offsets 0, 0, graph 0.06, 0   # x: the sizes span the axis already
 set logscale y 10
 set format x '%.0s%c'
 set format y '%g'
 set yrange [yfloor:*]
-set ytics add ('0' yfloor)
-set arrow 1 from graph 0, first yfloor * 1.8 to graph 1, first yfloor * 1.8 nohead lc rgb '#AAAAAA' dt 2 back
+set ytics ('0' yfloor, '0.001' 0.001, '0.01' 0.01, '0.1' 0.1, '1' 1, '10' 10, '100' 100, '1000' 1000)
+set arrow 1 from graph 0, first yfloor * 3 to graph 1, first yfloor * 3 nohead lc rgb '#AAAAAA' dt 2 back
 set arrow 2 from first 4096, graph 0 to first 4096, graph 1 nohead lc rgb '#888888' dt 3 back
 set label 3 'PAGE_SIZE' at first 4096, graph 0.97 left offset 0.5, 0 front
 call plotdir.'common.gp' 'lines'

@@ -11,7 +11,8 @@ ylab = 'million operations per second'
 # about eight of them.
 stats csv using 1 nooutput
 set format x '%.0f'
-set xtics (STATS_max <= 8 ? 1 : ceil(STATS_max / 8.0))
-set xrange [0:STATS_max + 1]
+xstep = STATS_max <= 8 ? 1 : ceil(STATS_max / 8.0)
+set xtics xstep
+set xrange [0:STATS_max + xstep]
 set yrange [0:*]
 call plotdir.'common.gp' 'lines'

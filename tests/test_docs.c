@@ -396,6 +396,8 @@ static void test_template_errors(void **state)
     expect_template_error("{{figure:../../etc/passwd}}", "bad name");
     expect_template_error("{{answer:q1 small}}", "bad name");
     expect_template_error("open {{answer:q3-waste", "'{{' without '}}'");
+    expect_template_error("{{claim:q2}}", "no such claim");
+    expect_template_error("{{claim}}", "needs a name");
 }
 
 static void make_run(const char *parent, const char *name, const char *status)

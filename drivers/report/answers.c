@@ -467,20 +467,6 @@ static void answer_q3(json_t *x)
                workload_name(first_run(x)), list);
 }
 
-/* Allocations of the aging trace that failed outside the probes: the
- * fill. Two backends compare like with like only when both filled alike. */
-static double fill_failures(const json_t *run)
-{
-    json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
-                                         "probes");
-    double missed = 0;
-    size_t k;
-
-    json_array_foreach(probes, k, p)
-        missed += jpath(p, "asked") - jpath(p, "got");
-    return metric(run, "failed") - missed;
-}
-
 /* The highest order each backend still gets at least half the time. */
 static void answer_q4(json_t *x)
 {
@@ -492,17 +478,11 @@ static void answer_q4(json_t *x)
 
     list[0] = fills[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
-        json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
-                                             "probes");
-        double fail = fill_failures(run);
-        int best = -1;
-        size_t k;
+        double fail = probe_fill_failures(run);
+        int best = probe_best_order(run);
 
         if (!ok_run(run))
             continue;
-        json_array_foreach(probes, k, p)
-            if (2 * jpath(p, "got") >= jpath(p, "asked"))
-                best = (int)jpath(p, "order");
         if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %d",
                                    at ? ", " : "", rstr(run, "backend"), best);

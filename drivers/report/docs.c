@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/report/docs_claims.h"
 #include "drivers/report/figures.h"
 
 #define CMD              "docs"
@@ -58,6 +59,9 @@ static const char docs_usage[] =
     "                  naming its experiments and linking its CSV\n"
     "  {{machine}}     one line: CPU, cores, kernel, virtual or not, counters\n"
     "  {{run}}         one line: folder, dates, revision, status, command\n"
+    "  {{claim:Q}}     a sentence written from the numbers, for the claims\n"
+    "                  that rest on one (q1, q4, q5, q9): it says what was\n"
+    "                  measured, also where that contradicts the thread\n"
     "Template lines starting with %% are comments, left out of the output.\n"
     "A measurement the run lacks (the experiment absent, incomplete or\n"
     "skipped) is written '" NOT_MEASURED "'; an experiment absent\n"
@@ -557,6 +561,12 @@ static void expand_run(struct docs *d, const char *arg, FILE *out)
              "indicative only)");
 }
 
+/* A sentence written from the numbers (docs_claims.c). */
+static void expand_claim(struct docs *d, const char *name, FILE *out)
+{
+    docs_claim(name, d->exps, out);
+}
+
 /* ---- the template -------------------------------------------------------- */
 
 static const struct kind {
@@ -571,10 +581,11 @@ static const struct kind {
     { "figure", true, expand_figure },
     { "machine", false, expand_machine },
     { "run", false, expand_run },
+    { "claim", true, expand_claim },
 };
 
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KNOWN   "answer, value, ci, title, figure, machine, run"
+#define KNOWN   "answer, value, ci, title, figure, machine, run, claim"
 
 static int template_error(struct docs *d, const char *what, const char *tok,
                           size_t len)
@@ -610,6 +621,9 @@ static int expand(struct docs *d, const char *tok, size_t len, FILE *out)
             return template_error(d, "bad name (letters, digits, _ . -) in",
                                   tok, len);
         snprintf(name, sizeof name, "%.*s", (int)(len - klen - 1), colon + 1);
+        if (k->expand == expand_claim && docs_claim(name, d->exps, NULL) != 0)
+            return template_error(d, "no such claim (q1, q4, q5, q9) in",
+                                  tok, len);
         k->expand(d, name, out);
         return 0;
     }

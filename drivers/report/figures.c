@@ -333,6 +333,17 @@ static void draw_by_workload(struct fig *f, const json_t *run)
     fig_samples(f, 0, workload_name(run), rstr(run, "backend"), v, n);
 }
 
+/* Q8: a pair's median call (alloc p50 + free p50), the whisker up to the
+ * 99th percentiles: one slow call on a busy host moves neither. */
+static void draw_q8(struct fig *f, const json_t *run)
+{
+    double mid = metric(run, "alloc_p50_ns") + metric(run, "free_p50_ns");
+    double top = metric(run, "alloc_p99_ns") + metric(run, "free_p99_ns");
+
+    fig_put(f, 0, workload_name(run), rstr(run, "backend"), mid, mid,
+            isnan(top) ? mid : top);
+}
+
 /* Cost per access and dTLB misses per access against the working set. */
 static void draw_q9(struct fig *f, const json_t *run)
 {
@@ -348,6 +359,24 @@ static void draw_q9(struct fig *f, const json_t *run)
             metric(run, "ns_per_access_max"));
     snprintf(series, sizeof series, "%s dTLB misses/access", b);
     fig_put(f, ws, NULL, series, tlb, tlb, tlb);
+}
+
+/* Q9 for real or not at all: when the host refused the directmap its huge
+ * pages, both sides are 4K mappings and the figure is not drawn (the
+ * answer says how to enable them). */
+static void finish_q9(struct fig *f, const json_t *exps)
+{
+    const json_t *x, *run;
+    size_t i, j;
+
+    json_array_foreach(exps, i, x) {
+        if (question(x) != 9)
+            continue;
+        json_array_foreach(json_object_get(x, "runs"), j, run)
+            if (strstr(rstr(json_object_get(run, "metrics"), "huge"),
+                       "refused"))
+                f->nx = 0;
+    }
 }
 
 /* Throughput against threads: ns_per_op is wall time per event, all
@@ -426,10 +455,10 @@ static const struct report_figure figures[] = {
       q7, NULL, draw_q7, NULL },
     { "q8_lifetime", 8, true,
       "is xmalloc still better for short-lived allocations?",
-      q8, NULL, draw_by_workload, NULL },
+      q8, NULL, draw_q8, NULL },
     { "q9_access", 9, false,
       "what does touching vmalloc'd memory cost against the directmap?",
-      q9, NULL, draw_q9, NULL },
+      q9, NULL, draw_q9, finish_q9 },
     { "baselines", 0, true,
       "the models against glibc, jemalloc, mimalloc and tcmalloc",
       baselines, NULL, draw_by_workload, NULL },
