@@ -702,6 +702,12 @@ static size_t reps_of(const json_t *run, double *out)
     return n;
 }
 
+/* Equal JSON values, or both absent. */
+static bool same(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b));
+}
+
 /* The run of X for BACKEND at the same point as RUN (sweep and workload). */
 static const json_t *twin(const json_t *x, const json_t *run,
                           const char *backend)
@@ -713,10 +719,9 @@ static const json_t *twin(const json_t *x, const json_t *run,
         const char *b = jstr(r, "backend");
 
         if (b && strcmp(b, backend) == 0 && !json_object_get(r, "error") &&
-            json_equal(json_object_get(r, "sweep"),
-                       json_object_get(run, "sweep")) &&
-            json_equal(json_object_get(r, "workload"),
-                       json_object_get(run, "workload")))
+            same(json_object_get(r, "sweep"), json_object_get(run, "sweep"))
+            && same(json_object_get(r, "workload"),
+                    json_object_get(run, "workload")))
             return r;
     }
     return NULL;
@@ -1242,9 +1247,9 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
     size_t k = 0;
 
     if (s->min_reps != SIZE_MAX && s->min_reps < FEW_REPETITIONS && k < n)
-        say(out[k++], TEXT_LEN, "Some runs have only %zu repetitions "
+        say(out[k++], TEXT_LEN, "Some runs have only %zu repetition%s "
             "(fewer than %d): their 95%% intervals are wide or missing.",
-            s->min_reps, FEW_REPETITIONS);
+            s->min_reps, plural(s->min_reps), FEW_REPETITIONS);
     else if (s->min_reps == SIZE_MAX && config_reps(root, &reps) &&
              reps < FEW_REPETITIONS && k < n)
         say(out[k++], TEXT_LEN, "Only %.0f repetitions (fewer than %d): "
