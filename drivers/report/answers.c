@@ -75,6 +75,7 @@ static void collect_access(json_t *run, const json_t *j)
     put_metric(metrics, "dtlb_misses_per_access",
                jpath(r, "dtlb_misses_per_access"));
     put_metric(metrics, "failed", jpath(r, "failed"));
+    put_metric(metrics, "pmd_mapped_bytes", jpath(r, "pmd_mapped_bytes"));
     json_object_set(metrics, "region", json_object_get(r, "region"));
     json_object_set(metrics, "huge", json_object_get(r, "huge"));
     json_object_set_new(run, "samples", json_object());
@@ -710,6 +711,16 @@ static void answer_q9(json_t *x)
                    "mappings. To measure it, as root: %s, then rerun",
                    rstr(json_object_get(d, "metrics"), "huge"),
                    THP_SHMEM_ENABLE);
+        return;
+    }
+    /* Allowed is not given: the kernel may still map the directmap with
+     * 4K pages (no free 2M pages, khugepaged not yet run). */
+    if (metric(d, "pmd_mapped_bytes") == 0) {
+        set_answer(x, NAN, "x", NULL, "not measured: huge pages were "
+                   "allowed (%s) but the kernel mapped none of the "
+                   "directmap's blocks with them (0 bytes PMD-mapped), so "
+                   "both sides were 4K mappings",
+                   rstr(json_object_get(d, "metrics"), "huge"));
         return;
     }
     tv = metric(v, "dtlb_misses_per_access");

@@ -362,8 +362,8 @@ static void draw_q9(struct fig *f, const json_t *run)
 }
 
 /* Q9 for real or not at all: when the host refused the directmap its huge
- * pages, both sides are 4K mappings and the figure is not drawn (the
- * answer says how to enable them). */
+ * pages, or allowed them but mapped none, both sides are 4K mappings and
+ * the figure is not drawn (the answer says how to enable them). */
 static void finish_q9(struct fig *f, const json_t *exps)
 {
     const json_t *x, *run;
@@ -374,7 +374,9 @@ static void finish_q9(struct fig *f, const json_t *exps)
             continue;
         json_array_foreach(json_object_get(x, "runs"), j, run)
             if (strstr(rstr(json_object_get(run, "metrics"), "huge"),
-                       "refused"))
+                       "refused") ||
+                (strcmp(rstr(run, "backend"), "vmalloc") != 0 &&
+                 metric(run, "pmd_mapped_bytes") == 0))
                 f->nx = 0;
     }
 }
