@@ -491,8 +491,10 @@ static void put_perf(const json_t *perf, FILE *out, const char **sep)
     if (!json_is_object(perf))
         return;
     if (!json_is_true(json_object_get(perf, "available"))) {
-        part(out, sep, "%s",
-             "perf counters unavailable (TLB misses not counted)");
+        part(out, sep, "%s", str(perf, "hardware") &&
+             strncmp(str(perf, "hardware"), "not supported", 13) == 0
+             ? "no hardware counters (TLB misses not counted)"
+             : "perf counters unavailable (TLB misses not counted)");
         return;
     }
     if (!json_object_size(unsupported)) {
@@ -533,6 +535,8 @@ static void expand_machine(struct docs *d, const char *arg, FILE *out)
         part(out, &sep, "%s", buf);
     }
     part(out, &sep, "THP %s", str(m, "thp"));
+    if (str(m, "thp_shmem"))
+        part(out, &sep, "shmem THP %s", str(m, "thp_shmem"));
     if (json_is_true(json_object_get(m, "virtual")))
         part(out, &sep, "%s", "virtual machine");
     else if (json_is_false(json_object_get(m, "virtual")))
