@@ -688,7 +688,6 @@ static unsigned question_of(const json_t *e)
     return q >= 1 && q <= 9 ? (unsigned)q : 0;
 }
 
-
 /* The ns_per_op repetitions of RUN; returns how many. */
 static size_t reps_of(const json_t *run, double *out)
 {
