@@ -25,6 +25,9 @@
 #   autolog   1: log y when the values span more than LOG_SPAN
 #   yfloor    > 0: values below it are drawn at it (zero waste on a log axis)
 #   y2zero    1: a dotted zero line on the right axis (a difference)
+#
+# Bars of a single series are a ranking (figures.c ranks one group's bars,
+# cheapest first): each bar has its value written above it.
 
 if (ARG1 eq 'setup') {
     if (!exists("csv") || !exists("out") || !exists("fmt")) {
@@ -135,6 +138,9 @@ if (ARG1 eq 'setup') {
     set border 3
     set tics nomirror
     set errorbars dt solid   # dashed error bars would read as grid lines
+    # Room at the ends, so that no point's error bar is cut by the border;
+    # a script that sets its own ranges or offsets overrides this.
+    set offsets graph 0.04, graph 0.04, graph 0.06, 0
     if (fmt ne 'dumb') {
         set title question
         set grid xtics ytics lc rgb '#DDDDDD' lw 1 dt 1
@@ -147,13 +153,8 @@ if (ARG1 eq 'lines' || ARG1 eq 'bars') {
         set logscale y
         if (yfloor > 0) { set yrange [yfloor / 2:*] }
     }
-    if (missing ne '') {
-        if (fmt eq 'dumb') {   # the top row: inside the plot it hides data
-            set label 0101 'no data: '.missing at screen 0, screen 1 left front
-        } else {
-            set label 0101 'no data: '.missing at graph 0.01, graph 0.97 left front
-        }
-    }
+    # Series with no data are left out of the plot and its key; report.txt
+    # and the caveats say what was not measured, not a note in the plot.
     # The value columns of the series to draw, left axis and right axis.
     array c1[nser]
     array c2[nser]
@@ -243,11 +244,20 @@ if (ARG1 eq 'bars') {
         unset logscale
         plot NaN notitle
     } else {
-        if (fmt eq 'dumb') {
+        if (n1 == 1 && nser == 1) {
+            # A ranking: one bar per row, its value above it.
+            set style histogram clustered gap 1
+            set offsets 0, 0, graph 0.1, 0
+            set style fill solid 0.35 border rgb 'black'
+            set xlabel (xlab ne '' ? xlab.': ' : '').names[2]
+            unset key
+            plot csv using (column(2)):xtic(1) lt 1 notitle, \
+                 csv using ($0):(column(2)):(sprintf('%.3g', column(2))) with labels offset 0, 0.8 notitle
+        } else { if (fmt eq 'dumb') {
             # Text draws no key sample for bars: name each bar's character.
             plot for [s = 1:n1] csv using (column(c1[s])):xtic(1) lt lt_of(c1[s]) fs empty title names[c1[s]].' '.pen(lt_of(c1[s]))
         } else {
             plot for [s = 1:n1] csv using (column(c1[s])):(column(c1[s] + 1)):(column(c1[s] + 2)):xtic(1) lt lt_of(c1[s]) fs pattern lt_of(c1[s]) % 8 title names[c1[s]]
-        }
+        } }
     }
 }

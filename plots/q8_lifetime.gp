@@ -7,5 +7,5 @@ autolog = 1
 call plotdir.'common.gp' 'setup'
 
 xlab = ''
-ylab = 'ns per operation'
+ylab = 'ns per alloc + free: median (bar) to 99th percentile (whisker)'
 call plotdir.'common.gp' 'bars'

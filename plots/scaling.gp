@@ -5,11 +5,14 @@ do for [j = strlen(ARG0):1:-1] { if (ARG0[j:j] eq '/') { plotdir = ARG0[1:j]; br
 question = 'How does throughput scale with threads?'
 call plotdir.'common.gp' 'setup'
 
-xlab = 'threads (log scale)'
+xlab = 'threads'
 ylab = 'million operations per second'
-set logscale x 2
-set format x '%g'
-set xtics 2
+# Linear in threads, as parallelism is: ticks at whole threads, at most
+# about eight of them.
+stats csv using 1 nooutput
+set format x '%.0f'
+xstep = STATS_max <= 8 ? 1 : ceil(STATS_max / 8.0)
+set xtics xstep
+set xrange [0:STATS_max + xstep]
 set yrange [0:*]
-set offsets graph 0.03, graph 0.03, 0, 0
 call plotdir.'common.gp' 'lines'

@@ -295,7 +295,7 @@ static void assert_line_widths(const char *text)
 
 static void test_text(void **state)
 {
-    struct result r = run_compare(FIX_A, FIX_B, "--no-out", NULL);
+    struct result r = run_compare(FIX_A, FIX_B, "--no-out", "--all", NULL);
 
     assert_int_equal(r.status, 0);
     assert_string_equal(r.err, "");
@@ -330,12 +330,60 @@ static void test_text(void **state)
     assert_non_null(strstr(r.out, "...-event-channel-churn/threads=1"));
     free_result(&r);
 
-    /* A folder against itself: nothing significant, no warning. */
-    r = run_compare(FIX_B, FIX_B, "--no-out", NULL);
+    /* A folder against itself: nothing significant; the same revision is
+     * said, since a change there could only be noise. */
+    r = run_compare(FIX_B, FIX_B, "--no-out", "--all", NULL);
     assert_int_equal(r.status, 0);
-    assert_null(strstr(r.out, "warning:"));
+    assert_non_null(strstr(r.out, "warning: A and B are the same revision "
+                                  "(b41f2d0)"));
+    assert_null(strstr(r.out, "warning: different"));
     assert_non_null(strstr(r.out, " 0 significant"));
     assert_non_null(strstr(r.out, "Runs only in A: none"));
+    free_result(&r);
+}
+
+/* By default a summary for an email: the significant rows, the means,
+ * a screen at most; --all is the table. */
+static void test_summary(void **state)
+{
+    struct result r = run_compare(FIX_A, FIX_B, "--no-out", NULL);
+
+    assert_int_equal(r.status, 0);
+    assert_line_widths(r.out);
+    assert_true(count_lines(r.out) <= 40);
+    assert_non_null(strstr(r.out, "Significant changes: 4 of 9 metrics "
+                                  "tested"));
+    assert_non_null(strstr(r.out, "q1-small-c...vmalloc/size=64 ns_per_op"));
+    assert_non_null(strstr(r.out, "+8.4%"));
+    assert_non_null(strstr(r.out, "Geometric mean of B/A"));
+    assert_non_null(strstr(r.out, "Runs only in A: 1, only in B: 1"));
+    /* not the table: no row that is not significant */
+    assert_null(strstr(r.out, "- (<1%)"));
+    assert_null(strstr(r.out, "(7 and 7 repetitions)"));
+    free_result(&r);
+
+    r = run_compare(FIX_B, FIX_B, "--no-out", NULL);
+    assert_non_null(strstr(r.out, "No significant change in"));
+    free_result(&r);
+}
+
+/* A quick run against a full one compares different traces: warned. */
+static void test_quick_against_full(void **state)
+{
+    json_t *doc = json_load_file(FIX_A "/results.json", 0, NULL);
+    char dir[256], path[300];
+    struct result r;
+
+    assert_non_null(doc);
+    json_object_set_new(doc, "quick", json_true());
+    snprintf(dir, sizeof(dir), "%s/quick", tmp);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof(path), "%s/results.json", dir);
+    assert_int_equal(json_dump_file(doc, path, 0), 0);
+    json_decref(doc);
+    r = run_compare(dir, FIX_A, "--no-out", NULL);
+    assert_non_null(strstr(r.out, "warning: A is a --quick run and B a full "
+                                  "one"));
     free_result(&r);
 }
 
@@ -565,6 +613,8 @@ int main(void)
         cmocka_unit_test(test_out_dir),
         cmocka_unit_test(test_default_out_dir),
         cmocka_unit_test(test_too_few_repetitions),
+        cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_quick_against_full),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

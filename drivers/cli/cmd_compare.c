@@ -32,7 +32,7 @@
 static const char compare_usage[] =
     "usage: xheap compare DIR_A DIR_B [--alpha P] [--noise-floor PCT]\n"
     "                     [--metric NAME]... [--json FILE]\n"
-    "                     [--out DIR | --no-out]\n"
+    "                     [--out DIR | --no-out] [--all]\n"
     "\n"
     "Compares two results folders (xheap run): runs are matched by id; for\n"
     "every metric both have, prints the medians A and B, the change B/A - 1,\n"
@@ -52,6 +52,9 @@ static const char compare_usage[] =
     "                     (default DIR_B/compare-<name of DIR_A>; an existing\n"
     "                     folder is never reused: -2, -3... is added)\n"
     "  --no-out           print only; write no folder\n"
+    "  --all              print every row; by default a summary that fits a\n"
+    "                     screen (significant changes, geometric means);\n"
+    "                     compare.txt always has every row\n"
     "\n"
     "Exit status: 0 compared, 1 an output could not be written, 2 bad input.\n";
 
@@ -64,7 +67,7 @@ void cmd_compare_help(FILE *f)
 
 enum {
     OPT_ALPHA = 256, OPT_FLOOR, OPT_METRIC, OPT_JSON, OPT_OUT, OPT_NO_OUT,
-    OPT_HELP,
+    OPT_HELP, OPT_ALL,
 };
 
 static const struct option compare_options[] = {
@@ -74,6 +77,7 @@ static const struct option compare_options[] = {
     { "json",        required_argument, NULL, OPT_JSON },
     { "out",         required_argument, NULL, OPT_OUT },
     { "no-out",      no_argument,       NULL, OPT_NO_OUT },
+    { "all",         no_argument,       NULL, OPT_ALL },
     { "help",        no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -119,6 +123,9 @@ static int parse_option(struct opts *o, int c, char **argv, bool *help)
         return 0;
     case OPT_HELP:
         *help = true;
+        return 0;
+    case OPT_ALL:
+        o->all = true;
         return 0;
     default:
         return bad_option("compare", c, argv);
@@ -205,10 +212,12 @@ static int report(struct comparison *c, const char *out_dir,
 
     if (!f)
         return EXIT_RUN_FAILED;
-    compare_print_text(f, c);
+    compare_print_text(f, c, true);
     fclose(f);
-    if (!(c->o->json_path && strcmp(c->o->json_path, "-") == 0))
+    if (!(c->o->json_path && strcmp(c->o->json_path, "-") == 0) && c->o->all)
         fwrite(text, 1, len, stdout);
+    else if (!(c->o->json_path && strcmp(c->o->json_path, "-") == 0))
+        compare_print_text(stdout, c, false);
     if (out_dir && compare_write_out_dir(c, out_dir, text, len) != 0)
         ret = EXIT_RUN_FAILED;
     if (c->o->json_path && compare_write_json(c, json) != 0)

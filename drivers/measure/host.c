@@ -96,16 +96,27 @@ void host_thp_line(char *out, size_t len)
         snprintf(out, len, "unknown");
 }
 
-void host_thp_mode(char *out, size_t len)
+/* The chosen word of a sysfs knob such as "always [madvise] never". */
+static void knob_word(const char *path, char *out, size_t len)
 {
     char line[256], *open, *close;
 
     snprintf(out, len, "unknown");
-    if (host_read_line(HOST_THP_ENABLED, line, sizeof line) == 0 &&
+    if (host_read_line(path, line, sizeof line) == 0 &&
         (open = strchr(line, '[')) && (close = strchr(open, ']'))) {
         *close = 0;
         snprintf(out, len, "%s", open + 1);
     }
+}
+
+void host_thp_mode(char *out, size_t len)
+{
+    knob_word(HOST_THP_ENABLED, out, len);
+}
+
+void host_thp_shmem_mode(char *out, size_t len)
+{
+    knob_word(HOST_THP_SHMEM, out, len);
 }
 
 long host_max_map_count(void)

@@ -14,6 +14,7 @@
 
 #define HOST_CPUINFO      "/proc/cpuinfo"
 #define HOST_THP_ENABLED  "/sys/kernel/mm/transparent_hugepage/enabled"
+#define HOST_THP_SHMEM    "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define HOST_MAP_COUNT    "/proc/sys/vm/max_map_count"
 #define HOST_PARANOID     "/proc/sys/kernel/perf_event_paranoid"
 #define HOST_DMI_VENDOR   "/sys/class/dmi/id/sys_vendor"
@@ -37,6 +38,10 @@ int host_cpu_flag(const char *flag);
  * never"), and its chosen (bracketed) word; "unknown" when unreadable. */
 void host_thp_line(char *out, size_t len);
 void host_thp_mode(char *out, size_t len);
+
+/* The shmem THP knob's chosen word ("never", "advise", ...): whether the
+ * memfd directmap may have huge pages; "unknown" when unreadable. */
+void host_thp_shmem_mode(char *out, size_t len);
 
 /* vm.max_map_count and kernel.perf_event_paranoid; -1 when unreadable
  * (a paranoid level of -1 is real: check the return). */

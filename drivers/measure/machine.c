@@ -106,6 +106,7 @@ void machine_probe(struct machine_info *m)
     copy_text(m->arch, uname(&u) == 0 ? u.machine : "unknown");
     probe_cpu(m->cpu);
     host_thp_mode(m->thp, sizeof m->thp);
+    host_thp_shmem_mode(m->thp_shmem, sizeof m->thp_shmem);
     m->cores = sysconf(_SC_NPROCESSORS_ONLN);
     m->page_size = sysconf(_SC_PAGESIZE);
     m->max_map_count = host_max_map_count();
@@ -119,7 +120,7 @@ json_t *machine_json(const struct machine_info *m)
     json_t *virt = m->virtual_machine < 0 ? json_null()
                    : json_boolean(m->virtual_machine);
 
-    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:o, s:o, s:s*,"
+    return json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:o, s:o, s:s*,"
                      " s:s, s:{s:b, s:o, s:s}}",
                      "host", m->host,
                      "arch", m->arch,
@@ -128,6 +129,7 @@ json_t *machine_json(const struct machine_info *m)
                      "kernel", m->kernel,
                      "page_size", (json_int_t)m->page_size,
                      "thp", m->thp,
+                     "thp_shmem", m->thp_shmem,
                      "max_map_count", m->max_map_count < 0 ? json_null()
                                       : json_integer(m->max_map_count),
                      "virtual", virt,

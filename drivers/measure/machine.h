@@ -16,6 +16,7 @@ struct machine_info {
     char cpu[MACHINE_TEXT];      /* CPU model, "unknown" when not found */
     char kernel[MACHINE_TEXT];   /* uname release */
     char thp[MACHINE_TEXT];      /* THP "enabled" setting, "unknown" if none */
+    char thp_shmem[MACHINE_TEXT]; /* THP "shmem_enabled": the directmap's */
     long cores;                  /* online CPUs */
     long page_size;              /* host page size */
     long max_map_count;          /* vm.max_map_count, -1 when unreadable */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "drivers/report/answers.h"
 #include "backends/heap.h"
@@ -74,6 +75,7 @@ static void collect_access(json_t *run, const json_t *j)
     put_metric(metrics, "dtlb_misses_per_access",
                jpath(r, "dtlb_misses_per_access"));
     put_metric(metrics, "failed", jpath(r, "failed"));
+    put_metric(metrics, "pmd_mapped_bytes", jpath(r, "pmd_mapped_bytes"));
     json_object_set(metrics, "region", json_object_get(r, "region"));
     json_object_set(metrics, "huge", json_object_get(r, "huge"));
     json_object_set_new(run, "samples", json_object());
@@ -92,6 +94,7 @@ bool answers_want_placements(const char *workload)
 struct probes {
     uint64_t asked[MAX_ORDERS], got[MAX_ORDERS];
     int best[MAX_ROUNDS];
+    uint64_t at[MAX_ROUNDS];   /* the event index of each round's probe */
     unsigned rounds;
 };
 
@@ -99,6 +102,7 @@ static int count_probes(const char *path, bool csv, struct probes *pr)
 {
     FILE *f = fopen(path, "r");
     char line[512];
+    uint64_t event = 0;   /* trace lines after the header are events */
 
     if (!f)
         return -1;
@@ -108,12 +112,15 @@ static int count_probes(const char *path, bool csv, struct probes *pr)
         int ok = csv ? sscanf(line, "%llu,", &id)
                      : sscanf(line, "a %llu ", &id);
 
+        event += !csv && line[0] >= 'a' && line[0] <= 'z';
         if (ok != 1 || id < GEN_PROBE_ID_BASE)
             continue;
         round = (id - GEN_PROBE_ID_BASE) / 100;
         order = (unsigned)((id - GEN_PROBE_ID_BASE) % 100 % MAX_ORDERS);
         if (!csv) {
             pr->asked[order]++;
+            if (round < MAX_ROUNDS && !pr->at[round])
+                pr->at[round] = event;
         } else {
             pr->got[order]++;
             if (round < MAX_ROUNDS && (int)order > pr->best[round])
@@ -130,7 +137,7 @@ static int collect_probes(json_t *run, const char *trace, const char *csv,
                           char *why, size_t len)
 {
     struct probes *pr = calloc(1, sizeof *pr);
-    json_t *orders = json_array(), *rounds = json_array();
+    json_t *orders = json_array(), *rounds = json_array(), *at = json_array();
     json_t *metrics = json_object_get(run, "metrics");
 
     if (!pr)
@@ -143,6 +150,7 @@ static int collect_probes(json_t *run, const char *trace, const char *csv,
         free(pr);
         json_decref(orders);
         json_decref(rounds);
+        json_decref(at);
         return -1;
     }
     for (int o = 0; o < MAX_ORDERS; o++)
@@ -150,10 +158,13 @@ static int collect_probes(json_t *run, const char *trace, const char *csv,
             json_array_append_new(orders, json_pack("{s:i, s:I, s:I}",
                                   "order", o, "asked", (json_int_t)pr->asked[o],
                                   "got", (json_int_t)pr->got[o]));
-    for (unsigned r = 0; r < pr->rounds; r++)
+    for (unsigned r = 0; r < pr->rounds; r++) {
         json_array_append_new(rounds, json_integer(pr->best[r]));
+        json_array_append_new(at, json_integer((json_int_t)pr->at[r]));
+    }
     json_object_set_new(metrics, "probes", orders);
     json_object_set_new(metrics, "largest_order_by_round", rounds);
+    json_object_set_new(metrics, "probe_event_by_round", at);
     free(pr);
     return 0;
 }
@@ -460,26 +471,35 @@ static void answer_q3(json_t *x)
 /* The highest order each backend still gets at least half the time. */
 static void answer_q4(json_t *x)
 {
-    char list[300];
+    char list[300], fills[200];
     const json_t *run;
-    size_t i, at = 0;
+    size_t i, at = 0, fat = 0;
+    double first = NAN;
+    bool differ = false;
 
-    list[0] = 0;
+    list[0] = fills[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
-        json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
-                                             "probes");
-        int best = -1;
-        size_t k;
+        double fail = probe_fill_failures(run);
+        int best = probe_best_order(run);
 
-        json_array_foreach(probes, k, p)
-            if (2 * jpath(p, "got") >= jpath(p, "asked"))
-                best = (int)jpath(p, "order");
-        if (ok_run(run) && at < sizeof list)
+        if (!ok_run(run))
+            continue;
+        if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %d",
                                    at ? ", " : "", rstr(run, "backend"), best);
+        if (fat < sizeof fills)
+            fat += (size_t)snprintf(fills + fat, sizeof fills - fat, "%s%s "
+                                    "%.0f", fat ? ", " : "",
+                                    rstr(run, "backend"), fail);
+        differ = differ || (!isnan(first) && fail != first);
+        if (isnan(first))
+            first = fail;
     }
     set_answer(x, NAN, "order", NULL, "after aging, the highest order that "
-               "succeeds at least half the time: %s", list);
+               "succeeds at least half the time: %s; fill allocations that "
+               "failed: %s%s", list, fills, differ ? " (the fills differ: "
+               "the backends did not age the same memory, compare with "
+               "care)" : "");
 }
 
 static void answer_q5(json_t *x)
@@ -532,10 +552,29 @@ static void answer_ratio(json_t *x, const char *backend, const json_t *a,
                    median_of(b, "ns_per_op"), median_of(a, "ns_per_op"));
 }
 
+/* On a host whose pages are smaller than the model's, a model page is
+ * several host pages: what that measures and what it does not, or "". */
+static void emulated(const json_t *x, char *out, size_t len)
+{
+    double host = (double)sysconf(_SC_PAGESIZE), largest = 0;
+    const json_t *run;
+    size_t i;
+
+    json_array_foreach(json_object_get(x, "runs"), i, run)
+        largest = fmax(largest, jnum(json_object_get(run, "page_size")));
+    out[0] = 0;
+    if (host > 0 && largest > host)
+        snprintf(out, len, " (pages above %.0fK are emulated on this host: a "
+                 "%.0fK model page is %.0f host pages, so placement, rounding "
+                 "and waste are the larger page's, but mapping calls and TLB "
+                 "entries are per %.0fK host page)", host / 1024,
+                 largest / 1024, largest / host, host / 1024);
+}
+
 /* Waste at each page size, backend by backend. */
 static void answer_q6_waste(json_t *x)
 {
-    char list[400];
+    char list[400], emu[300];
     const json_t *run, *other;
     size_t i, j, at = 0;
 
@@ -549,30 +588,83 @@ static void answer_q6_waste(json_t *x)
             if (ok_run(other) && at < sizeof list &&
                 strcmp(rstr(other, "backend"), rstr(run, "backend")) == 0)
                 at += (size_t)snprintf(list + at, sizeof list - at,
-                                       " %.0f%% (%.0fK)",
+                                       " %.1f%% (%.0fK)",
                                        100 * metric(other, "waste_ratio"),
                                        jnum(json_object_get(other,
                                                             "page_size")) / 1024);
     }
-    set_answer(x, NAN, "%", NULL, "waste by page size on %s: %s",
-               workload_name(first_run(x)), list);
+    emulated(x, emu, sizeof emu);
+    set_answer(x, NAN, "%", NULL, "waste by page size on %s: %s%s",
+               workload_name(first_run(x)), list, emu);
+}
+
+static bool at_page_size(const json_t *run, double key)
+{
+    /* KEY is page * 1e7 + request size: both below 1e7 */
+    return jnum(json_object_get(run, "page_size")) * 1e7 +
+           sweep(run, "size") == key;
+}
+
+/* The same request sizes at every page size: each backend's median cost
+ * per size, page size by page size, so that a reader sees a size move from
+ * the pool to whole pages or vmalloc as the page grows. */
+static void answer_q6_sizes(json_t *x)
+{
+    static const double pages[] = { 4096, 16384, 65536 };
+    char list[560], emu[300];
+    const json_t *run;
+    size_t i, at = 0;
+
+    list[0] = 0;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        const char *b = rstr(run, "backend");
+        double size = sweep(run, "size");
+
+        if (!ok_run(run) || !at_page(run, 4096) || at >= sizeof list)
+            continue;
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %.0f B",
+                               at ? "; " : "", b, size);
+        for (size_t p = 0; p < 3 && at < sizeof list; p++) {
+            const json_t *r = find_run(x, b, at_page_size,
+                                       pages[p] * 1e7 + size);
+
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%.0f",
+                                   p ? "/" : " ",
+                                   r ? median_of(r, "ns_per_op") : NAN);
+        }
+    }
+    emulated(x, emu, sizeof emu);
+    set_answer(x, NAN, "ns/op", NULL, "the same requests at 4K/16K/64K "
+               "pages, ns per call: %s%s", list, emu);
 }
 
 static void answer_q6(json_t *x)
 {
     const char *b = rstr(first_run(x), "backend");
+    char emu[300];
 
     if (is_workload(x, "mixed")) {
         answer_q6_waste(x);
         return;
     }
-
+    if (sweeps(x, "size")) {
+        answer_q6_sizes(x);
+        return;
+    }
+    emulated(x, emu, sizeof emu);
     answer_ratio(x, "xvmalloc", find_run(x, "xvmalloc", at_page, 4096),
                  find_run(x, "xvmalloc", at_page, 65536),
                  "64K pages against 4K");
     if (!json_object_get(x, "answer") || json_is_null(json_object_get(x, "answer")))
         answer_ratio(x, b, find_run(x, b, at_page, 4096),
                      find_run(x, b, at_page, 65536), "64K pages against 4K");
+    if (emu[0] && json_object_get(x, "answer")) {
+        json_t *a = json_object_get(x, "answer");
+        char text[800];
+
+        snprintf(text, sizeof text, "%s%s", rstr(a, "text"), emu);
+        json_object_set_new(a, "text", json_string(text));
+    }
 }
 
 static void answer_q7(json_t *x)
@@ -582,10 +674,23 @@ static void answer_q7(json_t *x)
                  "without a directmap");
 }
 
+/* Where the host refused the directmap huge pages, Q9 would compare 4K
+ * mappings with 4K mappings: it is reported as not measured. */
+#define THP_SHMEM_ENABLE "echo advise > " \
+                         "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+static bool huge_refused(const json_t *run)
+{
+    const char *huge = rstr(json_object_get(run, "metrics"), "huge");
+
+    return strstr(huge, "refused") != NULL;
+}
+
 static void answer_q9(json_t *x)
 {
-    double largest = 0;
+    double largest = 0, tv, td;
     const json_t *run, *v = NULL, *d = NULL;
+    char tlb[160] = "";
     size_t i;
 
     json_array_foreach(json_object_get(x, "runs"), i, run)
@@ -598,14 +703,69 @@ static void answer_q9(json_t *x)
         else
             d = run;
     }
-    if (v && d)
-        set_answer(x, metric(v, "ns_per_access") / metric(d, "ns_per_access"),
-                   "x", NULL, "at %.0f MiB a vmalloc'd access costs %.1f ns "
-                   "against %.1f ns through the directmap (%+.0f%%)",
-                   largest / MIB, metric(v, "ns_per_access"),
-                   metric(d, "ns_per_access"),
-                   100 * (metric(v, "ns_per_access") /
-                          metric(d, "ns_per_access") - 1));
+    if (!v || !d)
+        return;
+    if (huge_refused(d)) {
+        set_answer(x, NAN, "x", NULL, "not measured: the host refused huge "
+                   "pages for the directmap (%s), so both sides would be 4K "
+                   "mappings. To measure it, as root: %s, then rerun",
+                   rstr(json_object_get(d, "metrics"), "huge"),
+                   THP_SHMEM_ENABLE);
+        return;
+    }
+    /* Allowed is not given: the kernel may still map the directmap with
+     * 4K pages (no free 2M pages, khugepaged not yet run). */
+    if (metric(d, "pmd_mapped_bytes") == 0) {
+        set_answer(x, NAN, "x", NULL, "not measured: huge pages were "
+                   "allowed (%s) but the kernel mapped none of the "
+                   "directmap's blocks with them (0 bytes PMD-mapped), so "
+                   "both sides were 4K mappings",
+                   rstr(json_object_get(d, "metrics"), "huge"));
+        return;
+    }
+    tv = metric(v, "dtlb_misses_per_access");
+    td = metric(d, "dtlb_misses_per_access");
+    if (!isnan(tv) && !isnan(td))
+        snprintf(tlb, sizeof tlb, "; dTLB misses per access %.3f against "
+                 "%.3f", tv, td);
+    else
+        snprintf(tlb, sizeof tlb, "; dTLB misses not counted here");
+    set_answer(x, metric(v, "ns_per_access") / metric(d, "ns_per_access"),
+               "x", NULL, "at %.0f MiB a vmalloc'd access costs %.1f ns "
+               "against %.1f ns through the directmap (%s)%s",
+               largest / MIB, metric(v, "ns_per_access"),
+               metric(d, "ns_per_access"),
+               rstr(json_object_get(d, "metrics"), "huge"), tlb);
+}
+
+/* Q8: the lifetimes of blocks, where one slow call (a 2 s vfree on a busy
+ * host) would set a mean: each backend's median and 99th percentile call. */
+static void answer_q8(json_t *x)
+{
+    char list[480];
+    const json_t *run;
+    size_t i, at = 0;
+
+    list[0] = 0;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        double a50 = metric(run, "alloc_p50_ns"), a99 = metric(run,
+                                                              "alloc_p99_ns");
+        double f50 = metric(run, "free_p50_ns"), f99 = metric(run,
+                                                             "free_p99_ns");
+
+        if (!ok_run(run) || isnan(a50) || at >= sizeof list)
+            continue;
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %.0f/%.0f, "
+                               "%.0f/%.0f", at ? "; " : "",
+                               rstr(run, "backend"), a50, a99, f50, f99);
+    }
+    if (!list[0]) {
+        answer_generic(x);
+        return;
+    }
+    set_answer(x, NAN, "ns", NULL, "on %s, ns per call, median/99th "
+               "percentile, alloc then free: %s",
+               workload_name(first_run(x)), list);
 }
 
 static bool at_threads_one(const json_t *run, double one)
@@ -655,6 +815,7 @@ void answers_experiment(json_t *x, json_t *experiments, const char *dir)
     case 5: answer_q5(x); break;
     case 6: answer_q6(x); break;
     case 7: answer_q7(x); break;
+    case 8: answer_q8(x); break;
     case 9: answer_q9(x); break;
     default:
         if (labelled(x, "thread-scaling"))

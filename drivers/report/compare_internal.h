@@ -22,6 +22,7 @@ struct opts {
     size_t n_metrics;
     const char *json_path, *out_dir;
     bool no_out;
+    bool all;                     /* --all: every row, not the summary */
 };
 
 /* A run of one side, in file order. */
@@ -109,7 +110,9 @@ void compare_repetition_warning(struct comparison *c);
 
 /* compare_text.c */
 void compare_trunc_middle(char *out, size_t width, const char *s);
-void compare_print_text(FILE *f, const struct comparison *c);
+/* The text: with ALL the full table, else the summary for an email (the
+ * significant changes, the geometric means, about 40 lines). */
+void compare_print_text(FILE *f, const struct comparison *c, bool all);
 
 /* compare_out.c */
 char *compare_default_out_base(const struct comparison *c);

@@ -273,9 +273,30 @@ void compare_machine_warnings(struct comparison *c)
                      "B %s)", shown(ma, "thp"), shown(mb, "thp"));
 }
 
+/* Matched runs whose workloads differ (events, sizes): their times
+ * measure different traces. */
+static size_t workloads_differ(const struct comparison *c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->a.n_runs; i++) {
+        const struct run_ref *ra = &c->a.runs[i];
+        const struct run_ref *rb = compare_find_run(&c->b, ra->id);
+
+        n += rb && !json_equal(json_object_get(ra->run, "workload"),
+                               json_object_get(rb->run, "workload"));
+    }
+    return n;
+}
+
 void compare_status_warnings(struct comparison *c)
 {
     const struct side *sides[] = { &c->a, &c->b };
+    const char *ra = json_text(c->a.root, "git_revision");
+    const char *rb = json_text(c->b.root, "git_revision");
+    bool qa = json_is_true(json_object_get(c->a.root, "quick"));
+    bool qb = json_is_true(json_object_get(c->b.root, "quick"));
+    size_t differ = workloads_differ(c);
 
     for (int i = 0; i < 2; i++) {
         const char *st = json_text(sides[i]->root, "status");
@@ -284,4 +305,17 @@ void compare_status_warnings(struct comparison *c)
             compare_warn(c, "%c is %s: runs it did not finish are missing "
                          "from it", sides[i]->name, st);
     }
+    if (ra && rb && strcmp(ra, rb) == 0 && strcmp(ra, "unknown") != 0)
+        compare_warn(c, "A and B are the same revision (%s): a significant "
+                     "change here is the machine's noise, not the code's",
+                     ra);
+    if (qa != qb)
+        compare_warn(c, "%c is a --quick run and %c a full one: shorter "
+                     "traces and fewer repetitions, so their numbers are "
+                     "not comparable", qa ? 'A' : 'B', qa ? 'B' : 'A');
+    if (differ)
+        compare_warn(c, "%zu run%s of the same id replayed different "
+                     "workloads (events or sizes differ): their changes "
+                     "compare workloads, not code", differ,
+                     differ == 1 ? "" : "s");
 }

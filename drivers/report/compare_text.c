@@ -14,6 +14,10 @@
 #define TEXT_WIDTH     78
 #define NAME_WIDTH     26            /* "    metric" column of the table */
 #define VALUE_WIDTH    10            /* A and B columns */
+/* The summary's significant rows; beyond, a count and --all. With the
+ * header, the warnings and the means, it stays near 40 lines. */
+#define SUMMARY_ROWS   12
+#define SUMMARY_GEO    4             /* geometric means shown, at most */
 
 /* S shortened to WIDTH characters by cutting its middle: ids differ at
  * both ends (experiment and backend first, the sweep point last). */
@@ -315,8 +319,114 @@ static void print_only(FILE *f, const struct side *s)
         }
 }
 
-void compare_print_text(FILE *f, const struct comparison *c)
+/* The summary's header: the sides, the warnings, and the rule in short. */
+static void print_summary_header(FILE *f, const struct comparison *c)
 {
+    char text[320];
+
+    fputs("xheap compare: B against A (summary; --all for every row)\n\n",
+          f);
+    print_side(f, &c->a);
+    print_side(f, &c->b);
+    fputc('\n', f);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        wrap(f, "warning: ", "  ", c->warnings[i]);
+    if (c->n_warnings)
+        fputc('\n', f);
+    snprintf(text, sizeof(text), "Medians of the repetitions; change is "
+             "B/A - 1; significant: two-sided Mann-Whitney p < %g and "
+             "|change| >= %g%%.", c->o->alpha, c->o->floor * 100);
+    wrap(f, "", "", text);
+}
+
+/* One significant row on one line: run, metric, A, B, change, p. */
+static void print_significant(FILE *f, const struct row *r)
+{
+    char id[TEXT_WIDTH + 1], name[TEXT_WIDTH + 1], a[24], b[24], change[24];
+    char p[24];
+
+    compare_trunc_middle(id, 28, r->run->id);
+    compare_trunc_middle(name, 13, r->metric);
+    fmt_value(a, sizeof(a), r->a);
+    fmt_value(b, sizeof(b), r->b);
+    fmt_change(change, sizeof(change), r->change);
+    fmt_p(p, sizeof(p), r->p);
+    fprintf(f, "  %-28s %-13s %8s %8s %7s %7s\n", id, name, a, b, change, p);
+}
+
+static void print_summary_rows(FILE *f, const struct comparison *c)
+{
+    size_t tested = 0, sig = 0, shown = 0;
+
+    for (size_t i = 0; i < c->n_rows; i++) {
+        tested += c->rows[i].kind == ROW_TESTED;
+        sig += c->rows[i].significant;
+    }
+    fputc('\n', f);
+    if (sig == 0) {
+        fprintf(f, "No significant change in %zu metric%s tested.\n", tested,
+                tested == 1 ? "" : "s");
+        return;
+    }
+    fprintf(f, "Significant changes: %zu of %zu metrics tested\n", sig,
+            tested);
+    fprintf(f, "  %-28s %-13s %8s %8s %7s %7s\n", "run", "metric", "A", "B",
+            "change", "p");
+    for (size_t i = 0; i < c->n_rows && shown < SUMMARY_ROWS; i++)
+        if (c->rows[i].significant) {
+            print_significant(f, &c->rows[i]);
+            shown++;
+        }
+    if (sig > shown)
+        fprintf(f, "  ... and %zu more (--all lists every row)\n",
+                sig - shown);
+}
+
+/* The means of the metrics that changed, the figure's metric first. */
+static void print_summary_geo(FILE *f, const struct comparison *c)
+{
+    size_t shown = 0;
+
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < c->n_geo && shown < SUMMARY_GEO; i++) {
+            const struct geo *g = &c->geo[i];
+            bool figure = c->figure_metric &&
+                          strcmp(g->metric, c->figure_metric) == 0;
+            char ratio[24], change[24];
+
+            if (pass == 0 ? !figure : figure || !(g->up + g->down))
+                continue;
+            if (shown++ == 0)
+                fputs("\nGeometric mean of B/A over the runs both have:\n",
+                      f);
+            snprintf(ratio, sizeof(ratio), isnan(g->ratio) ? "-" : "%.4f",
+                     g->ratio);
+            fmt_change(change, sizeof(change), g->ratio - 1);
+            fprintf(f, "  %-24s %4zu runs %9s %8s  %zu up, %zu down\n",
+                    g->metric, g->used, ratio, change, g->up, g->down);
+        }
+}
+
+static size_t unmatched(const struct side *s)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->n_runs; i++)
+        n += !s->runs[i].matched;
+    return n;
+}
+
+void compare_print_text(FILE *f, const struct comparison *c, bool all)
+{
+    if (!all) {
+        print_summary_header(f, c);
+        print_summary_rows(f, c);
+        print_summary_geo(f, c);
+        if (unmatched(&c->a) || unmatched(&c->b))
+            fprintf(f, "\nRuns only in A: %zu, only in B: %zu (--all lists "
+                    "them).\n", unmatched(&c->a), unmatched(&c->b));
+        return;
+    }
     print_header(f, c);
     if (c->n_rows == 0)
         fputs("\nNo metric to compare: the two have no run (or no wanted "

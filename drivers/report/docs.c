@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/report/docs_claims.h"
+#include "drivers/report/figures.h"
 
 #define CMD              "docs"
 #define DEFAULT_TEMPLATE "docs/rubric.md.in"
@@ -57,6 +59,9 @@ static const char docs_usage[] =
     "                  naming its experiments and linking its CSV\n"
     "  {{machine}}     one line: CPU, cores, kernel, virtual or not, counters\n"
     "  {{run}}         one line: folder, dates, revision, status, command\n"
+    "  {{claim:Q}}     a sentence written from the numbers, for the claims\n"
+    "                  that rest on one (q1, q4, q5, q9): it says what was\n"
+    "                  measured, also where that contradicts the thread\n"
     "Template lines starting with %% are comments, left out of the output.\n"
     "A measurement the run lacks (the experiment absent, incomplete or\n"
     "skipped) is written '" NOT_MEASURED "'; an experiment absent\n"
@@ -406,9 +411,12 @@ static void put_label(const json_t *x, json_t *seen, FILE *out)
     json_object_set_new(seen, label, json_true());
 }
 
+/* The experiment names the figure, or the registry says it draws into it
+ * (q4-aging names q4_contig and feeds q4_fragmentation). */
 static bool draws(const json_t *x, const char *fig)
 {
-    return str(x, "figure") && strcmp(str(x, "figure"), fig) == 0;
+    return (str(x, "figure") && strcmp(str(x, "figure"), fig) == 0) ||
+           figure_draws(fig, x);
 }
 
 /* Which experiments drew FIG: their labels, names and descriptions. */
@@ -483,8 +491,10 @@ static void put_perf(const json_t *perf, FILE *out, const char **sep)
     if (!json_is_object(perf))
         return;
     if (!json_is_true(json_object_get(perf, "available"))) {
-        part(out, sep, "%s",
-             "perf counters unavailable (TLB misses not counted)");
+        part(out, sep, "%s", str(perf, "hardware") &&
+             strncmp(str(perf, "hardware"), "not supported", 13) == 0
+             ? "no hardware counters (TLB misses not counted)"
+             : "perf counters unavailable (TLB misses not counted)");
         return;
     }
     if (!json_object_size(unsupported)) {
@@ -525,6 +535,8 @@ static void expand_machine(struct docs *d, const char *arg, FILE *out)
         part(out, &sep, "%s", buf);
     }
     part(out, &sep, "THP %s", str(m, "thp"));
+    if (str(m, "thp_shmem"))
+        part(out, &sep, "shmem THP %s", str(m, "thp_shmem"));
     if (json_is_true(json_object_get(m, "virtual")))
         part(out, &sep, "%s", "virtual machine");
     else if (json_is_false(json_object_get(m, "virtual")))
@@ -553,6 +565,12 @@ static void expand_run(struct docs *d, const char *arg, FILE *out)
              "indicative only)");
 }
 
+/* A sentence written from the numbers (docs_claims.c). */
+static void expand_claim(struct docs *d, const char *name, FILE *out)
+{
+    docs_claim(name, d->exps, out);
+}
+
 /* ---- the template -------------------------------------------------------- */
 
 static const struct kind {
@@ -567,10 +585,11 @@ static const struct kind {
     { "figure", true, expand_figure },
     { "machine", false, expand_machine },
     { "run", false, expand_run },
+    { "claim", true, expand_claim },
 };
 
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KNOWN   "answer, value, ci, title, figure, machine, run"
+#define KNOWN   "answer, value, ci, title, figure, machine, run, claim"
 
 static int template_error(struct docs *d, const char *what, const char *tok,
                           size_t len)
@@ -606,6 +625,9 @@ static int expand(struct docs *d, const char *tok, size_t len, FILE *out)
             return template_error(d, "bad name (letters, digits, _ . -) in",
                                   tok, len);
         snprintf(name, sizeof name, "%.*s", (int)(len - klen - 1), colon + 1);
+        if (k->expand == expand_claim && docs_claim(name, d->exps, NULL) != 0)
+            return template_error(d, "no such claim (q1, q4, q5, q9) in",
+                                  tok, len);
         k->expand(d, name, out);
         return 0;
     }

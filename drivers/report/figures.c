@@ -60,9 +60,15 @@ static size_t fig_series(struct fig *f, const char *name)
 static void fig_put(struct fig *f, double x, const char *label,
                     const char *series, double v, double lo, double hi)
 {
-    size_t i = fig_x(f, x, label), k = fig_series(f, series);
+    size_t i, k;
 
-    if (i == MAX_X || k == MAX_SERIES || isnan(v))
+    /* A value never measured (a counter this machine lacks) makes no
+     * series: an empty one would only be a "no data" note in the plot. */
+    if (isnan(v))
+        return;
+    i = fig_x(f, x, label);
+    k = fig_series(f, series);
+    if (i == MAX_X || k == MAX_SERIES)
         return;
     f->c[i][k] = (struct cell){ true, v, lo, hi };
 }
@@ -94,8 +100,48 @@ static void put_num(FILE *o, double v)
         fprintf(o, ",%.6g", v);
 }
 
+static int by_value(const void *a, const void *b, void *fp)
+{
+    const struct fig *f = fp;
+    double va = f->c[0][*(const size_t *)a].v, vb = f->c[0][*(const size_t *)b].v;
+
+    return (va > vb) - (va < vb);
+}
+
+/*
+ * Bars of one group (one workload, every backend) read best as a ranking:
+ * each series becomes a bar of its own, cheapest first, in one series
+ * named after the group; the script then writes each bar's value on it.
+ */
+static void rank_single_group(struct fig *f)
+{
+    size_t order[MAX_SERIES], n = 0;
+    struct cell c[MAX_SERIES];
+    char names[MAX_SERIES][NAME_LEN], group[NAME_LEN];
+
+    if (!f->label_x || f->nx != 1 || f->ns < 2)
+        return;
+    for (size_t k = 0; k < f->ns; k++)
+        if (f->c[0][k].set)
+            order[n++] = k;
+    qsort_r(order, n, sizeof order[0], by_value, f);
+    for (size_t r = 0; r < n; r++) {
+        c[r] = f->c[0][order[r]];
+        memcpy(names[r], f->s[order[r]], NAME_LEN);
+    }
+    memcpy(group, f->xl[0], NAME_LEN);
+    memset(f->c, 0, sizeof f->c);
+    for (size_t r = 0; r < n; r++) {
+        memcpy(f->xl[r], names[r], NAME_LEN);
+        f->c[r][0] = c[r];
+    }
+    memcpy(f->s[0], group, NAME_LEN);
+    f->nx = n;
+    f->ns = 1;
+}
+
 /* Writes DIR/<name>.csv as docs/figures.md says, or nothing when empty. */
-static void fig_write(const struct fig *f, const char *dir)
+static void fig_write(struct fig *f, const char *dir)
 {
     char path[4096], tmp[4100];
     size_t order[MAX_X];
@@ -103,6 +149,7 @@ static void fig_write(const struct fig *f, const char *dir)
 
     if (!f->nx || !f->ns)
         return;
+    rank_single_group(f);
     for (size_t i = 0; i < f->nx; i++)
         order[i] = i;
     if (!f->label_x)
@@ -205,16 +252,25 @@ static void draw_q6_waste(struct fig *f, const json_t *run)
     draw_waste_at(f, run, jnum(json_object_get(run, "page_size")) / 1024);
 }
 
-/* The largest free order after each round of aging. */
+/* The largest free order against the events replayed: first fresh memory
+ * (event 0, the highest order probed), then each round's probe at its
+ * place in the trace. */
 static void draw_q4_fragmentation(struct fig *f, const json_t *run)
 {
-    json_t *best, *rounds = json_object_get(json_object_get(run, "metrics"),
-                                            "largest_order_by_round");
+    json_t *m = json_object_get(run, "metrics");
+    json_t *best, *rounds = json_object_get(m, "largest_order_by_round");
+    json_t *at = json_object_get(m, "probe_event_by_round");
+    json_t *probes = json_object_get(m, "probes");
+    double top = jpath(json_array_get(probes, json_array_size(probes) - 1),
+                       "order");
     size_t i;
 
+    if (!json_is_array(at))   /* results of before the events were kept */
+        return;
+    fig_put(f, 0, NULL, rstr(run, "backend"), top, top, top);
     json_array_foreach(rounds, i, best)
-        fig_put(f, (double)i + 1, NULL, rstr(run, "backend"), jnum(best),
-                jnum(best), jnum(best));
+        fig_put(f, jnum(json_array_get(at, i)), NULL, rstr(run, "backend"),
+                jnum(best), jnum(best), jnum(best));
 }
 
 /* The share of the probe's requests that succeeded, by order. */
@@ -248,8 +304,12 @@ static void draw_q6_page_size(struct fig *f, const json_t *run)
     size_t n = samples(run, "ns_per_op", 1, v);
     char series[NAME_LEN];
 
-    snprintf(series, sizeof series, "%s (%s)", rstr(run, "backend"),
-             workload_name(run));
+    if (!isnan(sweep(run, "size")))   /* one size at every page size */
+        snprintf(series, sizeof series, "%s %.0f B", rstr(run, "backend"),
+                 sweep(run, "size"));
+    else
+        snprintf(series, sizeof series, "%s (%s)", rstr(run, "backend"),
+                 workload_name(run));
     fig_samples(f, page / 1024, NULL, series, v, n);
 }
 
@@ -273,6 +333,17 @@ static void draw_by_workload(struct fig *f, const json_t *run)
     fig_samples(f, 0, workload_name(run), rstr(run, "backend"), v, n);
 }
 
+/* Q8: a pair's median call (alloc p50 + free p50), the whisker up to the
+ * 99th percentiles: one slow call on a busy host moves neither. */
+static void draw_q8(struct fig *f, const json_t *run)
+{
+    double mid = metric(run, "alloc_p50_ns") + metric(run, "free_p50_ns");
+    double top = metric(run, "alloc_p99_ns") + metric(run, "free_p99_ns");
+
+    fig_put(f, 0, workload_name(run), rstr(run, "backend"), mid, mid,
+            isnan(top) ? mid : top);
+}
+
 /* Cost per access and dTLB misses per access against the working set. */
 static void draw_q9(struct fig *f, const json_t *run)
 {
@@ -288,6 +359,26 @@ static void draw_q9(struct fig *f, const json_t *run)
             metric(run, "ns_per_access_max"));
     snprintf(series, sizeof series, "%s dTLB misses/access", b);
     fig_put(f, ws, NULL, series, tlb, tlb, tlb);
+}
+
+/* Q9 for real or not at all: when the host refused the directmap its huge
+ * pages, or allowed them but mapped none, both sides are 4K mappings and
+ * the figure is not drawn (the answer says how to enable them). */
+static void finish_q9(struct fig *f, const json_t *exps)
+{
+    const json_t *x, *run;
+    size_t i, j;
+
+    json_array_foreach(exps, i, x) {
+        if (question(x) != 9)
+            continue;
+        json_array_foreach(json_object_get(x, "runs"), j, run)
+            if (strstr(rstr(json_object_get(run, "metrics"), "huge"),
+                       "refused") ||
+                (strcmp(rstr(run, "backend"), "vmalloc") != 0 &&
+                 metric(run, "pmd_mapped_bytes") == 0))
+                f->nx = 0;
+    }
 }
 
 /* Throughput against threads: ns_per_op is wall time per event, all
@@ -306,7 +397,12 @@ static void draw_scaling(struct fig *f, const json_t *run)
 /* ---- which experiments draw into it ---- */
 
 static bool q1(const json_t *x) { return question(x) == 1 && sweeps(x, "size"); }
-static bool q2(const json_t *x) { return question(x) == 2 && is_workload(x, "pairs"); }
+/* Q2's figure is the size sweep alone: each series one experiment's, never
+ * a point of the flush-rule experiment (16 pages) mixed into it. */
+static bool q2(const json_t *x)
+{
+    return question(x) == 2 && is_workload(x, "pairs") && sweeps(x, "size");
+}
 static bool q3(const json_t *x) { return question(x) == 3 && sweeps(x, "size"); }
 static bool q4(const json_t *x) { return question(x) == 4; }
 static bool q5(const json_t *x) { return question(x) == 5; }
@@ -361,10 +457,10 @@ static const struct report_figure figures[] = {
       q7, NULL, draw_q7, NULL },
     { "q8_lifetime", 8, true,
       "is xmalloc still better for short-lived allocations?",
-      q8, NULL, draw_by_workload, NULL },
+      q8, NULL, draw_q8, NULL },
     { "q9_access", 9, false,
       "what does touching vmalloc'd memory cost against the directmap?",
-      q9, NULL, draw_q9, NULL },
+      q9, NULL, draw_q9, finish_q9 },
     { "baselines", 0, true,
       "the models against glibc, jemalloc, mimalloc and tcmalloc",
       baselines, NULL, draw_by_workload, NULL },
@@ -392,6 +488,14 @@ const char *figure_of(const json_t *x)
 static bool serves(const struct report_figure *d, const json_t *x)
 {
     return (d->names && d->names(x)) || (d->feeds && d->feeds(x));
+}
+
+bool figure_draws(const char *name, const json_t *x)
+{
+    for (size_t i = 0; i < N_FIGURES; i++)
+        if (strcmp(figures[i].name, name) == 0)
+            return serves(&figures[i], x);
+    return false;
 }
 
 void figures_write(const json_t *experiments, const char *dir)

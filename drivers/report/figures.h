@@ -36,6 +36,10 @@ const struct report_figure *report_figures(size_t *n);
 /* The figure experiment X names as its own, or NULL. */
 const char *figure_of(const json_t *x);
 
+/* Whether experiment X draws into the figure NAME, as its own figure or
+ * as one it feeds (q4-aging draws q4_contig and q4_fragmentation). */
+bool figure_draws(const char *name, const json_t *x);
+
 /* Rewrites DIR/<name>.csv (docs/figures.md) of every figure that
  * EXPERIMENTS draw into. */
 void figures_write(const json_t *experiments, const char *dir);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "drivers/measure/args.h"
+#include "drivers/measure/stats.h"
 #include "drivers/report/gnuplot.h"
 
 #define RESULTS_FORMAT    "xheap-results 1"
@@ -29,11 +30,13 @@
 #define MAX_CAVEATS       16
 #define MAX_NAMES         32    /* unsupported counters, failed experiments */
 #define MAX_SERIES        64    /* series in one figure's CSV */
+#define MAX_REPS          256   /* repetitions of one run read */
 #define NAME_LEN          64
 #define TEXT_LEN          512
 #define HEAD_INDENT       11    /* "Revision:  " */
 #define ANSWER_INDENT     4     /* "Q1  " */
 #define MACHINE_INDENT    12    /* "Page size:  " */
+#define THP_SHMEM_KNOB    "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 
 /* One figure of this folder, and what became of it. */
 struct figure {
@@ -675,6 +678,96 @@ static void write_header(struct render *r, FILE *f, size_t n_caveats)
     }
 }
 
+/* ---- Results that contradict the design ---- */
+
+/* The question an experiment answers, 1..9; 0 for none. */
+static unsigned question_of(const json_t *e)
+{
+    json_int_t q = json_integer_value(json_object_get(e, "question"));
+
+    return q >= 1 && q <= 9 ? (unsigned)q : 0;
+}
+
+/* The ns_per_op repetitions of RUN; returns how many. */
+static size_t reps_of(const json_t *run, double *out)
+{
+    json_t *a = json_object_get(json_object_get(run, "samples"),
+                                "ns_per_op"), *v;
+    size_t i, n = 0;
+
+    json_array_foreach(a, i, v)
+        if (n < MAX_REPS && json_is_number(v))
+            out[n++] = json_number_value(v);
+    return n;
+}
+
+/* Equal JSON values, or both absent. */
+static bool same(const json_t *a, const json_t *b)
+{
+    return (!a && !b) || (a && b && json_equal((json_t *)a, (json_t *)b));
+}
+
+/* The run of X for BACKEND at the same point as RUN (sweep and workload). */
+static const json_t *twin(const json_t *x, const json_t *run,
+                          const char *backend)
+{
+    const json_t *r;
+    size_t i;
+
+    json_array_foreach(json_object_get(x, "runs"), i, r) {
+        const char *b = jstr(r, "backend");
+
+        if (b && strcmp(b, backend) == 0 && !json_object_get(r, "error") &&
+            same(json_object_get(r, "sweep"), json_object_get(run, "sweep"))
+            && same(json_object_get(r, "workload"),
+                    json_object_get(run, "workload")))
+            return r;
+    }
+    return NULL;
+}
+
+/*
+ * xvmalloc is xmalloc behind a size check: on requests xmalloc's pool
+ * serves, it does the same work and one comparison more, so it cannot be
+ * cheaper. An interval of xvmalloc - xmalloc wholly below zero is the
+ * machine's noise (code layout, frequency, a busy host), and says how far
+ * the other Q1 numbers of the run can be trusted. Fills OUT with the worst
+ * such point of experiment X and returns true, or returns false.
+ */
+static bool contradicts_design(const json_t *x, char *out, size_t len)
+{
+    double a[MAX_REPS], b[MAX_REPS], worst = 0;
+    const json_t *run, *other;
+    size_t i;
+
+    out[0] = 0;
+    if (question_of(x) != 1)
+        return false;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        struct stats_interval ci;
+        const char *bk = jstr(run, "backend");
+        size_t na, nb;
+        double size;
+
+        if (!bk || strcmp(bk, "xmalloc") != 0 || json_object_get(run, "error")
+            || !(other = twin(x, run, "xvmalloc")))
+            continue;
+        na = reps_of(run, a);
+        nb = reps_of(other, b);
+        if (!na || !nb || stats_boot_median_diff(a, na, b, nb, STATS_LEVEL95,
+                STATS_BOOT_RESAMPLES, STATS_BOOT_SEED, &ci) != 0 ||
+            ci.hi >= 0 || ci.estimate >= worst)
+            continue;
+        worst = ci.estimate;
+        say(out, len, "%s: xvmalloc measured %.1f ns/op cheaper than "
+            "xmalloc [95%% CI %.1f..%.1f]", jstr(x, "name") ?
+            jstr(x, "name") : "Q1", -ci.estimate, ci.lo, ci.hi);
+        if (jnum(json_object_get(run, "sweep"), "size", &size))
+            append(out, len, " at %.0f B", size);
+    }
+    return out[0] != 0;
+}
+
 /* ---- report.txt: the answers ---- */
 
 /* "(q1_small_cost.png)": the figure a reader should open. */
@@ -748,16 +841,11 @@ static void answer_text(const struct render *r, const json_t *e, char *out,
     interval(ans, ci, sizeof(ci));
     figure_ref(r, e, ref, sizeof(ref));
     append(out, len, "%s%s", ci, ref);
+    if (contradicts_design(e, ci, sizeof(ci)))
+        append(out, len, " NOISE, not a finding: %s, which the design rules "
+               "out (see Caveats).", ci);
     if (status && strcmp(status, "complete") != 0)
         append(out, len, " (%s)", status);
-}
-
-/* The question an experiment answers, 1..9; 0 for none. */
-static unsigned question_of(const json_t *e)
-{
-    json_int_t q = json_integer_value(json_object_get(e, "question"));
-
-    return q >= 1 && q <= 9 ? (unsigned)q : 0;
 }
 
 static void write_answers(struct render *r, FILE *f)
@@ -858,10 +946,15 @@ static void value_text(const char *key, const json_t *v, char *out, size_t len)
     }
 }
 
-/* perf: {"available", "paranoid", "unsupported": {event: why} or [event]}. */
+/* perf: {"available", "paranoid", "hardware", "unsupported": {event: why}
+ * or [event]}. "hardware" says why a cycles counter could not be opened:
+ * perf_event_paranoid is the reason only when it forbade the open, not on
+ * a machine (most virtual ones) that has no hardware counters at all. */
 static void perf_text(const json_t *perf, char *out, size_t len)
 {
     json_t *avail = json_object_get(perf, "available");
+    const char *hw = jstr(perf, "hardware");
+    bool forbidden = hw && strncmp(hw, "forbidden", 9) == 0;
     struct names un = { 0 };
     char list[TEXT_LEN];
     double paranoid;
@@ -874,7 +967,10 @@ static void perf_text(const json_t *perf, char *out, size_t len)
     if (json_is_boolean(avail))
         append(out, len, "%s", json_is_true(avail) ? "available" :
                "not available");
-    if (jnum(perf, "paranoid", &paranoid))
+    if (json_is_false(avail) && hw && !forbidden)
+        append(out, len, "%sno hardware counters (%s)", out[0] ? ": " : "",
+               hw);
+    else if (jnum(perf, "paranoid", &paranoid))
         append(out, len, "%sperf_event_paranoid %.0f", out[0] ? ", " : "",
                paranoid);
     names_add_all(&un, json_object_get(perf, "unsupported"));
@@ -889,7 +985,8 @@ static void write_machine(struct render *r, FILE *f)
 {
     static const char *const shown[][2] = {
         { "cpu", "CPU:" }, { "cores", "Cores:" }, { "kernel", "Kernel:" },
-        { "page_size", "Page size:" }, { "thp", "THP:" }, { "perf", "Perf:" },
+        { "page_size", "Page size:" }, { "thp", "THP:" },
+        { "thp_shmem", "THP shmem:" }, { "perf", "Perf:" },
         { "hwloc", "Topology:" }, { "virtual", "Virtual:" },
         { "hypervisor", "Hypervisor:" }, { "max_map_count", "Map limit:" },
         { "host", "Host:" },
@@ -937,9 +1034,35 @@ struct run_facts {
     double max_threads;
     size_t min_reps;         /* SIZE_MAX when no run has samples */
     bool failures_by_design; /* only Q4 and Q5, which count failures */
+    size_t excluded, excluded_runs;   /* repetitions that lost the CPU */
+    double max_page;         /* the largest model page size */
+    char huge_refused[TEXT_LEN];      /* why the directmap got no THP */
     struct names failed_exps, unsupported, unfinished;
     char first_error[TEXT_LEN];
 };
+
+/* A run's "excluded_repetitions": a count, or the list of them. */
+static size_t excluded_of(const json_t *run)
+{
+    json_t *x = json_object_get(run, "excluded_repetitions");
+
+    if (json_is_array(x))
+        return json_array_size(x);
+    return json_is_integer(x) && json_integer_value(x) > 0
+           ? (size_t)json_integer_value(x) : 0;
+}
+
+/* Event counts that came back null were not counted: the counter is
+ * unsupported here (a suite run keeps them in metrics.counters). */
+static void scan_counters(struct run_facts *s, const json_t *counters)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)counters, key, v)
+        if (json_is_null(v))
+            names_add(&s->unsupported, key);
+}
 
 static void scan_run(struct run_facts *s, const json_t *e, const json_t *run)
 {
@@ -971,9 +1094,20 @@ static void scan_run(struct run_facts *s, const json_t *e, const json_t *run)
     }
     names_add_all(&s->unsupported, json_object_get(run,
                                                    "counters_unsupported"));
-    json_object_foreach(counters, key, v)
-        if (json_is_null(v))
-            names_add(&s->unsupported, key);
+    scan_counters(s, counters);
+    scan_counters(s, json_object_get(metrics, "counters"));
+    names_add_all(&s->unsupported, json_object_get(metrics,
+                                                   "counters_unsupported"));
+    if (excluded_of(run)) {
+        s->excluded += excluded_of(run);
+        s->excluded_runs++;
+    }
+    if (jnum(run, "page_size", &x) && x > s->max_page)
+        s->max_page = x;
+    /* access runs: "directmap: refused: ... shmem_enabled is 'never' ..." */
+    if (!s->huge_refused[0] && jstr(metrics, "huge") &&
+        strstr(jstr(metrics, "huge"), "refused"))
+        say(s->huge_refused, TEXT_LEN, "%s", jstr(metrics, "huge"));
 }
 
 static void scan_runs(const json_t *root, struct run_facts *s)
@@ -1033,11 +1167,12 @@ static size_t machine_caveats(const json_t *root, const struct run_facts *s,
                               caveat_text *out, size_t n)
 {
     json_t *m = json_object_get(root, "machine");
-    const char *thp = jstr(m, "thp");
+    const char *shmem = jstr(m, "thp_shmem");
     char name[NAME_LEN + 4], list[TEXT_LEN];
-    double cores = 0;
+    double cores = 0, host_page = 0;
     size_t k = 0;
 
+    jnum(m, "page_size", &host_page);
     if (virtual_machine(m, name, sizeof(name)) && k < n)
         say(out[k++], TEXT_LEN, "A virtual machine%s: page-table updates "
             "and TLB flushes go through the hypervisor, so mapping costs "
@@ -1048,10 +1183,27 @@ static size_t machine_caveats(const json_t *root, const struct run_facts *s,
             "they would show (TLB misses for Q9) is not measured; the "
             "times are.", list);
     }
-    if (thp && strcmp(thp, "never") == 0 && k < n)
-        say(out[k++], TEXT_LEN, "Transparent huge pages are off "
-            "(never): the directmap is mapped with 4K pages, so Q9 "
-            "compares 4K mappings with 4K mappings.");
+    if (s->huge_refused[0] && k < n)
+        say(out[k++], TEXT_LEN, "The host refused huge pages for the "
+            "directmap (%s), so Q9 was not measured: it would compare 4K "
+            "mappings with 4K mappings. To measure it, as root: echo advise "
+            "> " THP_SHMEM_KNOB ", then rerun (xheap never changes it "
+            "itself).", s->huge_refused);
+    else if (shmem && (strcmp(shmem, "never") == 0 ||
+                       strcmp(shmem, "deny") == 0) && k < n)
+        say(out[k++], TEXT_LEN, "Shmem transparent huge pages are off "
+            "(%s): the directmap is mapped with 4K pages, so Q9 cannot "
+            "compare it with vmalloc's 4K mappings. To allow them, as "
+            "root: echo advise > " THP_SHMEM_KNOB ".", shmem);
+    if (s->max_page > host_page && host_page > 0 && k < n)
+        say(out[k++], TEXT_LEN, "Model pages of up to %.0fK on a host "
+            "with %.0fK pages are emulated: a model page is %.0f host "
+            "pages. Placement, rounding and waste are those of the larger "
+            "page; mapping times and TLB reach are not (each model page "
+            "costs %.0f host mappings and TLB entries), so Q6's times at "
+            "16K and 64K are not those of a machine with such pages.",
+            s->max_page / 1024, host_page / 1024, s->max_page / host_page,
+            s->max_page / host_page);
     jnum(m, "cores", &cores);
     if (cores > 0 && s->max_threads > cores && k < n)
         say(out[k++], TEXT_LEN, "Runs asked for up to %.0f threads on "
@@ -1086,21 +1238,23 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
                           caveat_text *out, size_t n)
 {
     const char *rev = jstr(root, "git_revision");
-    json_t *quick = json_object_get(json_object_get(root, "config"), "quick");
+    bool quick = json_is_true(json_object_get(root, "quick")) ||
+                 json_is_true(json_object_get(json_object_get(root, "config"),
+                                              "quick"));
     char list[TEXT_LEN];
     double reps;
     size_t k = 0;
 
     if (s->min_reps != SIZE_MAX && s->min_reps < FEW_REPETITIONS && k < n)
-        say(out[k++], TEXT_LEN, "Some runs have only %zu repetitions "
+        say(out[k++], TEXT_LEN, "Some runs have only %zu repetition%s "
             "(fewer than %d): their 95%% intervals are wide or missing.",
-            s->min_reps, FEW_REPETITIONS);
+            s->min_reps, plural(s->min_reps), FEW_REPETITIONS);
     else if (s->min_reps == SIZE_MAX && config_reps(root, &reps) &&
              reps < FEW_REPETITIONS && k < n)
         say(out[k++], TEXT_LEN, "Only %.0f repetitions (fewer than %d): "
             "the 95%% intervals are wide or missing.", reps,
             FEW_REPETITIONS);
-    if (json_is_true(quick) && k < n)
+    if (quick && k < n)
         say(out[k++], TEXT_LEN, "A --quick run: shorter traces and fewer "
             "repetitions; rerun without --quick for numbers to quote.");
     if (s->failed_runs && k < n) {
@@ -1112,6 +1266,12 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
             "means the model ran out of memory; failed calls are in the "
             "timings.");
     }
+    if (s->excluded && k < n)
+        say(out[k++], TEXT_LEN, "%zu repetition%s in %zu run%s lost the CPU "
+            "(CPU share or context switches) and %s excluded from the "
+            "numbers: this machine was busy; a quiet one gives tighter "
+            "intervals.", s->excluded, plural(s->excluded), s->excluded_runs,
+            plural(s->excluded_runs), s->excluded == 1 ? "was" : "were");
     if (s->error_runs && k < n)
         say(out[k++], TEXT_LEN, "%zu run%s did not finish; the first: %s",
             s->error_runs, plural(s->error_runs), s->first_error);
@@ -1125,6 +1285,23 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
     return k;
 }
 
+/* Results the design rules out: noise, said so, not findings. */
+static size_t design_caveats(const json_t *root, caveat_text *out, size_t n)
+{
+    json_t *e;
+    char what[TEXT_LEN];
+    size_t i, k = 0;
+
+    json_array_foreach(json_object_get(root, "experiments"), i, e)
+        if (k < n && contradicts_design(e, what, sizeof(what)))
+            say(out[k++], TEXT_LEN, "%s. xvmalloc is xmalloc behind a size "
+                "check and cannot be cheaper: this is the machine's noise "
+                "(code layout, frequency, other load), not a finding, and "
+                "Q1 differences of that size mean nothing in this run.",
+                what);
+    return k;
+}
+
 static size_t caveats(const json_t *root, caveat_text *out, size_t n)
 {
     struct run_facts s;
@@ -1133,7 +1310,8 @@ static size_t caveats(const json_t *root, caveat_text *out, size_t n)
     scan_runs(root, &s);
     k = status_caveat(root, &s, out, n);
     k += machine_caveats(root, &s, out + k, n - k);
-    return k + run_caveats(root, &s, out + k, n - k);
+    k += run_caveats(root, &s, out + k, n - k);
+    return k + design_caveats(root, out + k, n - k);
 }
 
 static void write_caveats(FILE *f, caveat_text *c, size_t n)

@@ -104,6 +104,36 @@ static inline int boot_runs(const json_t *ra, const json_t *rb, bool rel,
         ci);
 }
 
+/* ---- the aging probe of Q4 (metrics.probes: order, asked, got) ---- */
+
+/* The highest order the probe still got at least half the time; -1. */
+static inline int probe_best_order(const json_t *run)
+{
+    json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
+                                         "probes");
+    int best = -1;
+    size_t k;
+
+    json_array_foreach(probes, k, p)
+        if (2 * jpath(p, "got") >= jpath(p, "asked"))
+            best = (int)jpath(p, "order");
+    return best;
+}
+
+/* Allocations of the aging trace that failed outside the probes: the
+ * fill. Two backends compare like with like only when both filled alike. */
+static inline double probe_fill_failures(const json_t *run)
+{
+    json_t *p, *probes = json_object_get(json_object_get(run, "metrics"),
+                                         "probes");
+    double missed = 0;
+    size_t k;
+
+    json_array_foreach(probes, k, p)
+        missed += jpath(p, "asked") - jpath(p, "got");
+    return metric(run, "failed") - missed;
+}
+
 /* ---- an experiment ---- */
 
 static inline unsigned question(const json_t *x)
