@@ -2,7 +2,6 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "backends/faults.h"
 #include "drivers/measure/args.h"
 #include "drivers/measure/model_options.h"
 
