@@ -321,16 +321,6 @@ const char *heap_map_limit_message(struct heap *h)
     return h->xen->mapper.limit_msg;
 }
 
-const struct heap_config *heap_config_of(const struct heap *h)
-{
-    return &h->cfg;
-}
-
-const struct backend *heap_backend(const struct heap *h)
-{
-    return h->backend;
-}
-
 bool heap_is_model(const struct heap *h)
 {
     return h->backend->model;

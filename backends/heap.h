@@ -141,9 +141,7 @@ void  heap_set_shared(struct heap *h, bool shared);
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */
 const char *heap_map_limit_message(struct heap *h);
 
-/* What a heap is, for those that only hold one. */
-const struct heap_config *heap_config_of(const struct heap *h);
-const struct backend *heap_backend(const struct heap *h);
+/* Whether h drives the Xen model (else it is a system baseline). */
 bool heap_is_model(const struct heap *h);
 /* How the model's directmap is backed ("off", "thp (...)", "refused: ..."),
  * as frames.c found it; NULL for a system baseline. */
