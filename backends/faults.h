@@ -24,9 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The largest limit the model keeps count for: the kernel's default is
- * 65530, and the knob exists to lower it. */
-#define MAP_COUNT_MAX 65536u
+#include "backends/heap.h"   /* MAP_COUNT_MAX, the knob's public limit */
 
 struct fault_plan {
     uint64_t at;      /* the first call to fail; 0: none */

@@ -1,7 +1,7 @@
 /*
  * Heaps: the registry of backends, the knobs' defaults, and the accounting
- * every backend shares (operations, failures, live bytes and their peak,
- * and where each allocation landed).
+ * every backend shares (operations, failures, live bytes and their peak).
+ * Where each allocation landed is the backend's to say (struct heap_ops).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/heap.h"
+#include "backends/heap_internal.h"
 #include "backends/lock.h"
 #include "backends/model.h"
 #include "backends/names.h"
@@ -21,12 +21,12 @@
 #define DEFAULT_MAX_ORDER   18u           /* x86 and Arm */
 #define DEFAULT_VMAP        (64ull << 30) /* VMAP_DEFAULT on x86_64 */
 
-extern const struct backend_ops backend_pages, backend_xmalloc,
+extern const struct backend backend_pages, backend_xmalloc,
     backend_vmalloc, backend_xvmalloc, backend_xvmalloc_fallback,
     backend_kvmalloc, backend_glibc, backend_null, backend_jemalloc,
     backend_mimalloc, backend_tcmalloc;
 
-static const struct backend_ops *const backends[] = {
+static const struct backend *const backends[] = {
     &backend_pages, &backend_xmalloc, &backend_vmalloc, &backend_xvmalloc,
     &backend_xvmalloc_fallback, &backend_kvmalloc, &backend_glibc,
     &backend_jemalloc, &backend_mimalloc, &backend_tcmalloc, &backend_null,
@@ -34,13 +34,13 @@ static const struct backend_ops *const backends[] = {
 
 #define NR_BACKENDS (sizeof backends / sizeof backends[0])
 
-const struct backend_ops *const *backend_list(size_t *count)
+const struct backend *const *backend_list(size_t *count)
 {
     *count = NR_BACKENDS;
     return backends;
 }
 
-const struct backend_ops *backend_find(const char *name)
+const struct backend *backend_find(const char *name)
 {
     for (size_t i = 0; i < NR_BACKENDS; i++)
         if (strcmp(backends[i]->name, name) == 0)
@@ -142,10 +142,10 @@ static int check_config(const struct heap_config *cfg, char *why, size_t len)
 struct heap *heap_create(const char *backend, const struct heap_config *cfg,
                          char *why, size_t why_len)
 {
-    const struct backend_ops *ops = backend_find(backend);
+    const struct backend *b = backend_find(backend);
     struct heap *h;
 
-    if (!ops) {
+    if (!b) {
         snprintf(why, why_len, "unknown backend '%s'", backend);
         return NULL;
     }
@@ -156,9 +156,9 @@ struct heap *heap_create(const char *backend, const struct heap_config *cfg,
         snprintf(why, why_len, "out of memory");
         return NULL;
     }
-    h->ops = ops;
+    h->backend = b;
     h->cfg = *cfg;
-    if (ops->init(h, cfg) != 0) {
+    if (b->ops->init(h, cfg) != 0) {
         snprintf(why, why_len, "%s: %s", backend,
                  h->error[0] ? h->error : "cannot start");
         free(h);
@@ -171,27 +171,8 @@ void heap_destroy(struct heap *h)
 {
     if (!h)
         return;
-    h->ops->fini(h);
+    h->backend->ops->fini(h);
     free(h);
-}
-
-/* Fills where from what the current thread's model call recorded. */
-static void describe(struct heap *h, const void *p, struct placement *where)
-{
-    uint64_t offset = 0;
-
-    if (!h->xen) {
-        *where = (struct placement){ .path = PATH_SYSTEM };
-        return;
-    }
-    if (op_rec.path != PATH_NONE)
-        xen_model_region(h->xen, p, &offset);
-    *where = (struct placement){
-        .path = op_rec.path,
-        .offset = offset,
-        .frames = op_rec.frames,
-        .va_pages = op_rec.va_pages,
-    };
 }
 
 /* Each thread counts in a slot of its own (plain stores, no locked
@@ -266,16 +247,13 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
 
     struct heap_slot *s = slot_of(h);
 
-    op_rec = (struct op_record){ PATH_NONE, 0, 0 };
-    p = h->ops->alloc(h, size, align, flags);
+    p = h->backend->ops->alloc(h, size, align, flags, where);
     count(h, s, &s->allocs);
     if (!p) {
         count(h, s, &s->failed);
         return NULL;
     }
     add_live(h, s, (int64_t)size);
-    if (where)
-        describe(h, p, where);
     return p;
 }
 
@@ -283,8 +261,7 @@ void heap_free(struct heap *h, void *p, size_t size)
 {
     struct heap_slot *s = slot_of(h);
 
-    op_rec = (struct op_record){ PATH_NONE, 0, 0 };
-    h->ops->free(h, p, size);
+    h->backend->ops->free(h, p, size);
     count(h, s, &s->frees);
     add_live(h, s, -(int64_t)size);
 }
@@ -295,16 +272,13 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
     struct heap_slot *s = slot_of(h);
     void *q;
 
-    op_rec = (struct op_record){ PATH_NONE, 0, 0 };
-    q = h->ops->realloc(h, p, old_size, size, flags);
+    q = h->backend->ops->realloc(h, p, old_size, size, flags, where);
     count(h, s, &s->reallocs);
     if (!q) {
         count(h, s, &s->failed);
         return NULL;
     }
     add_live(h, s, (int64_t)size - (int64_t)old_size);
-    if (where)
-        describe(h, q, where);
     return q;
 }
 
@@ -314,7 +288,7 @@ void heap_stats(struct heap *h, struct heap_stats *out)
 
     memset(out, 0, sizeof *out);
     out->largest_free_order = UINT64_MAX;
-    h->ops->stats(h, out);
+    h->backend->ops->stats(h, out);
     for (unsigned i = 0; i < HEAP_SLOTS; i++) {
         const struct heap_slot *s = &h->slot[i];
 
@@ -341,4 +315,14 @@ const char *heap_map_limit_message(struct heap *h)
     if (!h->xen || !__atomic_load_n(&h->xen->mapper.limit_hit, __ATOMIC_RELAXED))
         return NULL;
     return h->xen->mapper.limit_msg;
+}
+
+bool heap_is_model(const struct heap *h)
+{
+    return h->backend->model;
+}
+
+const char *heap_directmap_huge(const struct heap *h)
+{
+    return h->xen ? h->xen->frames.huge : NULL;
 }

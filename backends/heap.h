@@ -6,6 +6,11 @@
  * malloc-family baseline. Drivers call heap_alloc/heap_free/heap_realloc,
  * which do the accounting that is common to all backends (live bytes, peaks,
  * operation and failure counts) and hand the rest to the backend's vtable.
+ *
+ * This is all that drivers/ and workloads/ see of backends/ (lock.h
+ * aside): a heap's insides, the model's among them, are declared in
+ * backends/heap_internal.h and backends/model.h, which tests/check_layers.sh
+ * keeps out of their reach.
  */
 #ifndef XHEAP_HEAP_H
 #define XHEAP_HEAP_H
@@ -24,6 +29,10 @@ enum flush_policy {
     FLUSH_LAZY,       /* Linux: unmap lazily, flush in batches */
 };
 
+/* The largest max_map_count the model keeps count for: the kernel's
+ * default is 65530, and the knob exists to lower it. */
+#define MAP_COUNT_MAX 65536u
+
 /* The knobs of the model; heap_config_defaults() gives x86_64 Xen. */
 struct heap_config {
     size_t   page_size;      /* model PAGE_SIZE: 4096, 16384 or 65536 */
@@ -38,7 +47,7 @@ struct heap_config {
     unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending */
     /* Fault injection (docs/faults.md); all 0: none. */
     unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
-                                at most 65536; 0: only the host's limit */
+                                at most MAP_COUNT_MAX; 0: only the host's limit */
     uint64_t fail_map_at;    /* map call N fails (counted as map_calls) */
     uint64_t fail_map_every; /* and every this many after it (alone: every
                                 Nth call) */
@@ -61,6 +70,10 @@ enum alloc_path {
 };
 const char *alloc_path_name(enum alloc_path p);
 
+/* Where one allocation landed. frames is what the page allocator's count
+ * of frames held for callers moved by during the call: exact when one
+ * thread uses the heap; in a shared heap (heap_set_shared) it also holds
+ * what other threads took or gave back meanwhile. */
 struct placement {
     enum alloc_path path;
     uint64_t offset;    /* from the directmap base, or the vmap area base */
@@ -85,63 +98,36 @@ struct heap_stats {
     uint64_t xenheap_free_frames, domheap_free_frames;
 };
 
+/* A heap is opaque outside backends/: drivers see it only through the
+ * functions below. backends/heap_internal.h holds its definition. */
 struct heap;
+struct heap_ops;
 
-struct backend_ops {
+/* What the registry says of a backend; its operations are backends/'
+ * business (struct heap_ops, backends/heap_internal.h). */
+struct backend {
     const char *name, *summary;
     bool  model;   /* true: drives the Xen model; false: a system baseline */
-    int   (*init)(struct heap *h, const struct heap_config *cfg);
-    void *(*alloc)(struct heap *h, size_t size, size_t align, unsigned flags);
-    /* size is the one the block was allocated with, as Xen callers of
-     * free_xenheap_pages know their order. */
-    void  (*free)(struct heap *h, void *p, size_t size);
-    /* flags are those the block was allocated with: a block that needed
-     * contiguous memory keeps needing it. */
-    void *(*realloc)(struct heap *h, void *p, size_t old_size, size_t size,
-                     unsigned flags);
-    void  (*stats)(struct heap *h, struct heap_stats *out);
-    void  (*fini)(struct heap *h);
+    const struct heap_ops *ops;
 };
 
 /* Registry: every backend by name, in a fixed order. */
-const struct backend_ops *backend_find(const char *name);
-const struct backend_ops *const *backend_list(size_t *count);
-
-struct xen_model;
-
-/* Threads with counters of their own; later ones share the last slot. */
-#define HEAP_SLOTS 64
-
-/* One thread's share of the common accounting, on a cache line of its own
- * so that threads never contend for it. */
-struct heap_slot {
-    uint64_t allocs, frees, reallocs, failed;
-    int64_t  live_bytes;     /* may go negative: frees by another thread */
-    uint32_t since_peak;     /* operations since the peak was last raised */
-} __attribute__((aligned(64)));
-
-struct heap {
-    const struct backend_ops *ops;
-    struct heap_config cfg;
-    struct xen_model *xen;   /* NULL for system baselines */
-    void *priv;
-    bool shared;             /* several threads use it (heap_set_shared) */
-    unsigned next_slot;      /* the next thread's slot, once shared */
-    uint64_t peak_live_bytes;
-    struct heap_slot slot[HEAP_SLOTS];
-    char error[512];         /* why heap_create failed */
-};
+const struct backend *backend_find(const char *name);
+const struct backend *const *backend_list(size_t *count);
 
 /* Creates a heap; on failure returns NULL with the reason in *why. */
 struct heap *heap_create(const char *backend, const struct heap_config *cfg,
                          char *why, size_t why_len);
 void heap_destroy(struct heap *h);
 
-/* align 0 means the backend's natural alignment. NULL on failure, counted. */
+/* align 0 means the backend's natural alignment. NULL on failure, counted.
+ * where, when not NULL, says where the block landed; after a failure its
+ * path is PATH_NONE, and frames what the attempt left taken (normally 0). */
 void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
                  struct placement *where);
 void  heap_free(struct heap *h, void *p, size_t size);
-/* A failed realloc returns NULL and leaves p as it was, counted. */
+/* A failed realloc returns NULL and leaves p as it was, counted; where
+ * as heap_alloc fills it. */
 void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where);
 void  heap_stats(struct heap *h, struct heap_stats *out);
@@ -155,6 +141,12 @@ void  heap_set_shared(struct heap *h, bool shared);
 
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */
 const char *heap_map_limit_message(struct heap *h);
+
+/* Whether h drives the Xen model (else it is a system baseline). */
+bool heap_is_model(const struct heap *h);
+/* How the model's directmap is backed ("off", "thp (...)", "refused: ..."),
+ * as frames.c found it; NULL for a system baseline. */
+const char *heap_directmap_huge(const struct heap *h);
 
 /* Parses sizes such as 4096, 4K, 16K, 64K, 1M, 16G. 0 on success. */
 int parse_size(const char *s, uint64_t *out);

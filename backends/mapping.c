@@ -7,7 +7,6 @@
 
 #include "backends/lock.h"
 #include "backends/mapping.h"
-#include "backends/model.h"
 
 #define MAX_MAP_COUNT_KNOB "/proc/sys/vm/max_map_count"
 
@@ -15,17 +14,11 @@
 enum cause { BY_HOST, BY_MODEL_LIMIT, BY_PLAN };
 
 void mapper_init(struct mapper *m, const struct frames *f,
-                 enum flush_policy flush)
+                 const struct heap_config *cfg)
 {
-    /* A mapper is always part of a model, whose configuration holds the
-     * fault knobs. */
-    const struct xen_model *x = (const struct xen_model *)
-        ((const char *)m - offsetof(struct xen_model, mapper));
-    const struct heap_config *cfg = &x->cfg;
-
     memset(m, 0, offsetof(struct mapper, map_count));
     m->frames = f;
-    m->flush = flush;
+    m->flush = cfg->flush;
     fault_plan_init(&m->fail_map, cfg->fail_map_at, cfg->fail_map_every);
     fault_plan_init(&m->fail_unmap, cfg->fail_unmap_at, cfg->fail_unmap_every);
     map_count_init(&m->map_count, cfg->max_map_count);

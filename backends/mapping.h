@@ -31,6 +31,7 @@
 
 #include "backends/faults.h"
 #include "backends/frames.h"
+#include "backends/heap.h"
 
 struct mapper {
     const struct frames *frames;
@@ -46,9 +47,10 @@ struct mapper {
     struct map_count map_count;  /* last: a megabyte, touched only if used */
 };
 
-/* Takes the fault knobs from the model's configuration (model.h). */
+/* Takes the flush policy and the fault knobs from cfg, which it copies
+ * into the fault plans and the modelled limit; cfg need not outlive it. */
 void mapper_init(struct mapper *m, const struct frames *f,
-                 enum flush_policy flush);
+                 const struct heap_config *cfg);
 
 /* Maps nr consecutive frames from frame at va with one call. 0 or -errno;
  * on failure nothing new is mapped. */

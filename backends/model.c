@@ -7,8 +7,6 @@
 #include "backends/tlsf.h"
 #include "backends/xmalloc.h"
 
-__thread struct op_record op_rec;
-
 struct xen_model *xen_model_create(const struct heap_config *cfg,
                                    char *why, size_t why_len)
 {
@@ -23,7 +21,7 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
         free(m);
         return NULL;
     }
-    mapper_init(&m->mapper, &m->frames, cfg->flush);
+    mapper_init(&m->mapper, &m->frames, cfg);
     if (page_alloc_init(&m->pa, &m->frames, &m->mapper, cfg, why, why_len))
         goto fail_frames;
     /* Boot order, as Xen's: the pool and the vmap bitmap exist before the
@@ -85,6 +83,50 @@ enum alloc_path xen_model_region(struct xen_model *m, const void *p,
     }
     *offset = 0;
     return PATH_NONE;
+}
+
+uint64_t xen_model_caller_frames(const struct xen_model *m)
+{
+    return __atomic_load_n(&m->pa.caller_frames, __ATOMIC_RELAXED);
+}
+
+/* The path a live block took, told by where it lies: the vmap area is
+ * vmalloc's; in the directmap, the pool never hands out a page-aligned
+ * block (a region is one page and begins with a header), so page-aligned
+ * blocks are whole pages, or alloc_xenheap_pages' own for the pages
+ * policy. xmalloc(0)'s ZERO_BLOCK_PTR counts as the pool's. */
+static enum alloc_path path_of(struct xen_model *m, const void *p, bool pages)
+{
+    if (in_vmap(m, p))
+        return PATH_VMAP;
+    if (pages)
+        return PATH_PAGES;
+    if (p != ZERO_BLOCK_PTR &&
+        !((uintptr_t)p & (m->frames.page_size - 1)))
+        return PATH_WHOLE_PAGES;
+    return PATH_POOL;
+}
+
+void xen_model_place(struct xen_model *m, const void *p, bool pages,
+                     uint64_t frames_before, struct placement *where)
+{
+    int64_t frames = (int64_t)(xen_model_caller_frames(m) - frames_before);
+    uint64_t offset = 0;
+    enum alloc_path path;
+
+    if (!p) {
+        *where = (struct placement){ .path = PATH_NONE, .frames = frames };
+        return;
+    }
+    path = path_of(m, p, pages);
+    xen_model_region(m, p, &offset);
+    *where = (struct placement){
+        .path = path,
+        .offset = offset,
+        .frames = frames,
+        /* vmap pages with the guard page after them */
+        .va_pages = path == PATH_VMAP ? vm_size(m, p) + 1u : 0,
+    };
 }
 
 int xen_model_check(struct xen_model *m, char *why, size_t why_len)

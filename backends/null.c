@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "backends/heap.h"
+#include "backends/heap_internal.h"
 
 /* Address space only; pages appear when a trace touches them. Running past
  * the end wraps to the start, so the null backend never fails. Where that
@@ -45,8 +45,7 @@ static int null_init(struct heap *h, const struct heap_config *cfg)
     return 0;
 }
 
-static void *null_alloc(struct heap *h, size_t size, size_t align,
-                        unsigned flags)
+static void *bump(struct heap *h, size_t size, size_t align)
 {
     struct bump *b = h->priv;
     size_t a = align > NULL_ALIGN ? align : NULL_ALIGN;
@@ -69,18 +68,24 @@ static void *null_alloc(struct heap *h, size_t size, size_t align,
     return b->base + at;
 }
 
+static void *null_alloc(struct heap *h, size_t size, size_t align,
+                        unsigned flags, struct placement *where)
+{
+    return placed_in_system(bump(h, size, align), where);
+}
+
 static void null_free(struct heap *h, void *p, size_t size)
 {
 }
 
 static void *null_realloc(struct heap *h, void *p, size_t old, size_t size,
-                          unsigned flags)
+                          unsigned flags, struct placement *where)
 {
-    void *q = null_alloc(h, size, 0, flags);
+    void *q = bump(h, size, 0);
 
     if (q)
         memmove(q, p, old < size ? old : size);
-    return q;
+    return placed_in_system(q, where);
 }
 
 static void null_stats(struct heap *h, struct heap_stats *out)
@@ -95,14 +100,18 @@ static void null_fini(struct heap *h)
     free(b);
 }
 
-const struct backend_ops backend_null = {
-    .name = "null",
-    .summary = "bump pointer, free does nothing: the harness's own cost",
-    .model = false,
+static const struct heap_ops null_ops = {
     .init = null_init,
     .alloc = null_alloc,
     .free = null_free,
     .realloc = null_realloc,
     .stats = null_stats,
     .fini = null_fini,
+};
+
+const struct backend backend_null = {
+    .name = "null",
+    .summary = "bump pointer, free does nothing: the harness's own cost",
+    .model = false,
+    .ops = &null_ops,
 };

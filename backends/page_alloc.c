@@ -189,8 +189,9 @@ static void charge(struct page_alloc *pa, int64_t n, unsigned memflags)
     pa->frames_in_use += (uint64_t)n;
     if (memflags & MEMF_overhead)
         pa->overhead_frames += (uint64_t)n;
-    else
-        op_rec.frames += n;
+    else    /* a store of its own: read without the lock (placements) */
+        __atomic_store_n(&pa->caller_frames, pa->caller_frames + (uint64_t)n,
+                         __ATOMIC_RELAXED);
     if (pa->frames_in_use - pa->overhead_frames > pa->peak_frames)
         pa->peak_frames = pa->frames_in_use - pa->overhead_frames;
 }

@@ -53,6 +53,7 @@ struct page_alloc {
     bool              scrub;
     spinlock_t        heap_lock;
     uint64_t          frames_in_use, peak_frames, overhead_frames;
+    uint64_t          caller_frames;  /* frames_in_use less overhead_frames */
     uint64_t          scrubbed_pages;
 };
 

@@ -13,7 +13,6 @@
  */
 #include <string.h>
 
-#include "backends/heap.h"
 #include "backends/model.h"
 #include "backends/tlsf.h"
 #include "backends/xmalloc.h"
@@ -82,11 +81,7 @@ static bool vmap_in_place(struct heap *h, void *va, size_t size)
 {
     unsigned pages = vm_size(h->xen, va);
 
-    if (!pages || pages != pages_of(h, size))
-        return false;
-    op_rec.path = PATH_VMAP;
-    op_rec.va_pages = pages + 1;
-    return true;
+    return pages && pages == pages_of(h, size);
 }
 
 /* ---- pages ---- */
@@ -107,7 +102,6 @@ static void *pages_alloc(struct heap *h, size_t size, size_t align,
     /* Callers of free_xenheap_pages pass the order back; the frame table's
      * spare word keeps it for them. */
     virt_to_page(&h->xen->pa, p)->count = order;
-    op_rec.path = PATH_PAGES;
     if (flags & HEAP_ZERO)
         memset(p, 0, size);
     return p;
@@ -124,10 +118,8 @@ static void *pages_realloc(struct heap *h, void *p, size_t old, size_t size,
     unsigned order = virt_to_page(&h->xen->pa, p)->count;
     void *q;
 
-    if (pages_order(h, size, 0) == order) {
-        op_rec.path = PATH_PAGES;
+    if (pages_order(h, size, 0) == order)
         return p;
-    }
     q = pages_alloc(h, size, 0, 0);
     if (!q)
         return NULL;
@@ -292,28 +284,65 @@ static void *kvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
     return move_to(h, v_alloc(h, size, 0, 0), p, keep);
 }
 
-#define MODEL_BACKEND(id, nm, text, a, f, r)                              \
-    const struct backend_ops backend_##id = {                             \
-        .name = nm, .summary = text, .model = true, .init = model_init,  \
-        .alloc = a, .free = f, .realloc = r, .stats = model_stats,       \
-        .fini = model_fini,                                              \
+/* ---- placements ---- */
+
+/* The page allocator's count before a call that is to be placed. */
+static uint64_t frames_now(struct heap *h, const struct placement *where)
+{
+    return where ? xen_model_caller_frames(h->xen) : 0;
+}
+
+static void *placed(struct heap *h, void *p, bool pages, uint64_t before,
+                    struct placement *where)
+{
+    if (where)
+        xen_model_place(h->xen, p, pages, before, where);
+    return p;
+}
+
+/* A backend: its policy's calls, placed when asked. pages: its blocks
+ * come from alloc_xenheap_pages itself. */
+#define MODEL_BACKEND(id, nm, text, a, f, r, pages)                          \
+    static void *placed_##id##_alloc(struct heap *h, size_t size,           \
+                                     size_t align, unsigned flags,          \
+                                     struct placement *where)               \
+    {                                                                       \
+        uint64_t before = frames_now(h, where);                             \
+                                                                            \
+        return placed(h, a(h, size, align, flags), pages, before, where);   \
+    }                                                                       \
+    static void *placed_##id##_realloc(struct heap *h, void *p, size_t old, \
+                                       size_t size, unsigned flags,         \
+                                       struct placement *where)             \
+    {                                                                       \
+        uint64_t before = frames_now(h, where);                             \
+                                                                            \
+        return placed(h, r(h, p, old, size, flags), pages, before, where);  \
+    }                                                                       \
+    static const struct heap_ops id##_ops = {                               \
+        .init = model_init, .alloc = placed_##id##_alloc, .free = f,        \
+        .realloc = placed_##id##_realloc, .stats = model_stats,             \
+        .fini = model_fini,                                                 \
+    };                                                                      \
+    const struct backend backend_##id = {                                   \
+        .name = nm, .summary = text, .model = true, .ops = &id##_ops,       \
     }
 
 MODEL_BACKEND(pages, "pages", "alloc_xenheap_pages(order) for every request",
-              pages_alloc, pages_free, pages_realloc);
+              pages_alloc, pages_free, pages_realloc, true);
 MODEL_BACKEND(xmalloc, "xmalloc",
               "xmalloc for every request: TLSF pool below PAGE_SIZE, whole pages above",
-              xmalloc_alloc, xmalloc_free, xmalloc_realloc);
+              xmalloc_alloc, xmalloc_free, xmalloc_realloc, false);
 MODEL_BACKEND(vmalloc, "vmalloc",
               "vmalloc for every request; contiguous ones go to xmalloc",
-              vmalloc_alloc, xv_free_sized, vmalloc_realloc);
+              vmalloc_alloc, xv_free_sized, vmalloc_realloc, false);
 MODEL_BACKEND(xvmalloc, "xvmalloc",
               "Xen 4.20: xmalloc up to PAGE_SIZE, vmalloc above, no fallback",
-              xvmalloc_alloc, xv_free_sized, xvmalloc_realloc);
+              xvmalloc_alloc, xv_free_sized, xvmalloc_realloc, false);
 MODEL_BACKEND(xvmalloc_fallback, "xvmalloc-fallback",
               "xvmalloc that tries the other path when one fails",
               xvmalloc_fallback_alloc, xv_free_sized,
-              xvmalloc_fallback_realloc);
+              xvmalloc_fallback_realloc, false);
 MODEL_BACKEND(kvmalloc, "kvmalloc",
               "Linux's rule: above PAGE_SIZE try contiguous once, then vmalloc",
-              kvmalloc_alloc, xv_free_sized, kvmalloc_realloc);
+              kvmalloc_alloc, xv_free_sized, kvmalloc_realloc, false);

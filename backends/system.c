@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/heap.h"
+#include "backends/heap_internal.h"
 
 /* malloc's natural alignment on LP64 glibc, jemalloc, mimalloc, tcmalloc. */
 #define SYSTEM_ALIGN 16u
@@ -75,7 +75,7 @@ static int glibc_init(struct heap *h, const struct heap_config *cfg)
 
 static int preloaded_init(struct heap *h, const struct heap_config *cfg)
 {
-    const struct preloaded *l = find_preloaded(h->ops->name);
+    const struct preloaded *l = find_preloaded(h->backend->name);
     const char *m;
 
     if (serves_malloc(l))
@@ -92,8 +92,7 @@ static int preloaded_init(struct heap *h, const struct heap_config *cfg)
     return -1;
 }
 
-static void *system_alloc(struct heap *h, size_t size, size_t align,
-                          unsigned flags)
+static void *system_malloc(size_t size, size_t align, unsigned flags)
 {
     void *p;
 
@@ -106,16 +105,22 @@ static void *system_alloc(struct heap *h, size_t size, size_t align,
     return p;
 }
 
+static void *system_alloc(struct heap *h, size_t size, size_t align,
+                          unsigned flags, struct placement *where)
+{
+    return placed_in_system(system_malloc(size, align, flags), where);
+}
+
 static void system_free(struct heap *h, void *p, size_t size)
 {
     free(p);
 }
 
 static void *system_realloc(struct heap *h, void *p, size_t old, size_t size,
-                            unsigned flags)
+                            unsigned flags, struct placement *where)
 {
     /* realloc(p, 0) may free p and return NULL: keep a live block. */
-    return realloc(p, size ? size : 1);
+    return placed_in_system(realloc(p, size ? size : 1), where);
 }
 
 static void system_stats(struct heap *h, struct heap_stats *out)
@@ -126,25 +131,30 @@ static void system_fini(struct heap *h)
 {
 }
 
-#define SYSTEM_BACKEND(id, init_fn, text)  \
-    const struct backend_ops backend_##id = { \
-        .name = #id,                          \
-        .summary = text,                      \
-        .model = false,                       \
-        .init = init_fn,                      \
-        .alloc = system_alloc,                \
-        .free = system_free,                  \
-        .realloc = system_realloc,            \
-        .stats = system_stats,                \
-        .fini = system_fini,                  \
+static const struct heap_ops glibc_ops = {
+    .init = glibc_init, .alloc = system_alloc, .free = system_free,
+    .realloc = system_realloc, .stats = system_stats, .fini = system_fini,
+};
+
+static const struct heap_ops preloaded_ops = {
+    .init = preloaded_init, .alloc = system_alloc, .free = system_free,
+    .realloc = system_realloc, .stats = system_stats, .fini = system_fini,
+};
+
+#define SYSTEM_BACKEND(id, ops_of, text)    \
+    const struct backend backend_##id = {   \
+        .name = #id,                        \
+        .summary = text,                    \
+        .model = false,                     \
+        .ops = &ops_of,                     \
     }
 
-SYSTEM_BACKEND(glibc, glibc_init,
+SYSTEM_BACKEND(glibc, glibc_ops,
                "glibc malloc, the C library's allocator (baseline)");
-SYSTEM_BACKEND(jemalloc, preloaded_init,
+SYSTEM_BACKEND(jemalloc, preloaded_ops,
                "jemalloc, preloaded in a process of its own (baseline)");
-SYSTEM_BACKEND(mimalloc, preloaded_init,
+SYSTEM_BACKEND(mimalloc, preloaded_ops,
                "mimalloc, preloaded in a process of its own (baseline)");
-SYSTEM_BACKEND(tcmalloc, preloaded_init,
+SYSTEM_BACKEND(tcmalloc, preloaded_ops,
                "tcmalloc (minimal), preloaded in a process of its own "
                "(baseline)");

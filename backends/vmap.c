@@ -305,10 +305,6 @@ static void *vmalloc_pages(struct xen_model *m, size_t size, bool zero)
     xfree(m, mfn);
     if (va && zero)
         memset(va, 0, (size_t)pages * PAGE_SIZE_OF(m));
-    if (va) {
-        op_rec.path = PATH_VMAP;
-        op_rec.va_pages = pages + 1;
-    }
     return va;
 }
 

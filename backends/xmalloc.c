@@ -61,7 +61,6 @@ static void *xmalloc_whole_pages(struct xen_model *m, unsigned long size,
     }
     virt_to_page(&m->pa, res)->count =
         (uint32_t)((size + page - 1) >> PAGE_SHIFT_OF(m));
-    op_rec.path = PATH_WHOLE_PAGES;
     return res;
 }
 
@@ -69,10 +68,8 @@ void *_xmalloc(struct xen_model *m, unsigned long size, unsigned long align)
 {
     void *p = NULL;
 
-    if (!size) {
-        op_rec.path = PATH_POOL;
+    if (!size)
         return ZERO_BLOCK_PTR;
-    }
     if (align < MEM_ALIGN)
         align = MEM_ALIGN;
     size += align - MEM_ALIGN;
@@ -83,7 +80,6 @@ void *_xmalloc(struct xen_model *m, unsigned long size, unsigned long align)
         p = xmem_pool_alloc(size, m->xenpool);
     if (!p)
         return xmalloc_whole_pages(m, size - align + MEM_ALIGN, align);
-    op_rec.path = PATH_POOL;
     return tlsf_add_padding(p, align);
 }
 
@@ -136,7 +132,6 @@ void *_xrealloc(struct xen_model *m, void *ptr, unsigned long size,
 
     if (!size) {
         xfree(m, ptr);
-        op_rec.path = PATH_POOL;
         return ZERO_BLOCK_PTR;
     }
     if (!ptr || ptr == ZERO_BLOCK_PTR)
@@ -145,7 +140,6 @@ void *_xrealloc(struct xen_model *m, void *ptr, unsigned long size,
         align = MEM_ALIGN;
 
     if (fits_in_place(m, ptr, size, align, &curr_size)) {
-        op_rec.path = is_whole_pages(m, ptr) ? PATH_WHOLE_PAGES : PATH_POOL;
         if (is_whole_pages(m, ptr))
             return ptr;
         p = tlsf_add_padding(tlsf_strip_padding(ptr), align);

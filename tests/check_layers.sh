@@ -2,8 +2,9 @@
 # Imports run one way (architecture.md, Layout):
 #   cli -> suite -> report -> measure -> backends and workloads
 # A file may include headers of its own room and of rooms below it, never
-# of a room above. gbench, a binary of its own, sits beside cli. Prints each
-# include that runs the wrong way and fails if there is one.
+# of a room above. gbench, a binary of its own, sits beside cli. And a heap
+# is opaque outside backends/ (see below). Prints each include that runs
+# the wrong way and fails if there is one.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,22 @@ for f in $files; do
             echo "$f: includes $inc, which runs the wrong way (cli -> suite -> report -> measure -> backends, workloads)"
             bad=$((bad + 1))
         fi
+    done
+done
+# Inside a heap is backends/ business: drivers/ and workloads/ include of
+# backends/ only heap.h, the interface, and lock.h, the spinning and
+# relaxed-counter primitives (no heap state in it) that the replay's
+# barrier shares so that it spins as the model's locks do, and names.h,
+# the one enum<->name helper (no heap state either). faults.h is the
+# model's fault plans and VMA count, not an interface: the knobs that ask
+# for faults are struct heap_config's, and their limit is in heap.h.
+for f in $(find drivers workloads -name '*.[ch]' -o -name '*.cc' | sort); do
+    for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\(backends\/[^"]*\)".*/\1/p' "$f"); do
+        case "$inc" in
+        backends/heap.h|backends/lock.h|backends/names.h) ;;
+        *) echo "$f: includes $inc: outside backends/ a heap is seen through backends/heap.h alone"
+           bad=$((bad + 1)) ;;
+        esac
     done
 done
 if [ "$bad" -ne 0 ]; then

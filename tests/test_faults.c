@@ -99,7 +99,7 @@ static void free_all_and_check(struct heap *h, struct blocks *b)
 static void frame_pool_runs_out_on_every_backend(void **state)
 {
     size_t n;
-    const struct backend_ops *const *all = backend_list(&n);
+    const struct backend *const *all = backend_list(&n);
     unsigned tested = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -486,7 +486,7 @@ static void map_fails_for_xenheap_pages(void **state)
 static void fault_storm(void **state)
 {
     size_t n;
-    const struct backend_ops *const *all = backend_list(&n);
+    const struct backend *const *all = backend_list(&n);
 
     for (size_t i = 0; i < n; i++) {
         for (int dm = 0; dm <= 1 && all[i]->model; dm++) {

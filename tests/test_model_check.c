@@ -1174,7 +1174,7 @@ static void start(struct run *r, const struct variant *v)
     r->h = heap_create(v->backend, &cfg, why, sizeof why);
     if (!r->h)
         die(r, "heap_create: %s", why);
-    CHECK(r, r->h->ops->model && r->h->xen, "%s is not a model backend",
+    CHECK(r, r->h->backend->model && r->h->xen, "%s is not a model backend",
           v->backend);
     r->m = r->h->xen;
     /* Tight memory runs near its end: failures on every path. */

@@ -326,7 +326,7 @@ static json_int_t count_rows(const char *path)
 static void replay_backend(const char *backend)
 {
     char trace[256], json[256], csv[256];
-    const struct backend_ops *ops = backend_find(backend);
+    const struct backend *ops = backend_find(backend);
     json_int_t rows;
 
     if (!ops) {

@@ -18,7 +18,7 @@ int cmd_backends(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const struct backend_ops *const *list;
+    const struct backend *const *list;
     size_t n, width = 0;
     int c;
 

@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <string.h>
 
-#include "backends/faults.h"
 #include "backends/heap.h"
 #include "drivers/measure/baseline.h"
 #include "drivers/cli/cli.h"
@@ -109,7 +108,7 @@ struct replay_args {
 static int unknown_backend(const char *name)
 {
     size_t n;
-    const struct backend_ops *const *list = backend_list(&n);
+    const struct backend *const *list = backend_list(&n);
 
     fprintf(stderr, "xheap replay: unknown backend '%s'; known:", name);
     for (size_t i = 0; i < n; i++)

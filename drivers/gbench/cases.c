@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "backends/heap.h"
-#include "backends/model.h"
 #include "drivers/gbench/gbench.h"
 
 #define NAME_LEN  64
@@ -73,14 +72,16 @@ static void *setup(const struct gbench_case *c, uint64_t size, int threads,
     return ctx;
 }
 
-/* The measured iteration. op_rec holds what the model's allocation did
- * on this thread until the next call resets it. */
+/* The measured iteration. The placement says what frames the model's
+ * allocation took (in a shared heap, with what other threads took or gave
+ * back meanwhile: heap.h). */
 static void alloc_free(void *ctx)
 {
     struct instance *in = ctx;
-    void *p = heap_alloc(in->h, in->size, 0, 0, NULL);
+    struct placement where;
+    void *p = heap_alloc(in->h, in->size, 0, 0, &where);
 
-    thread_frames += op_rec.frames;
+    thread_frames += where.frames;
     if (!p) {
         thread_failed++;
         return;
@@ -113,16 +114,16 @@ static void counters(void *ctx, int thread, struct gbench_counters *out)
 
 /* A baseline joins only when it serves malloc in this process: glibc, or
  * the library preloaded (backends/system.c checks). */
-static bool runs_here(const struct backend_ops *ops)
+static bool runs_here(const struct backend *b)
 {
     struct heap_config cfg;
     char why[256];
     struct heap *h;
 
-    if (ops->model)
+    if (b->model)
         return true;
     heap_config_defaults(&cfg);
-    h = heap_create(ops->name, &cfg, why, sizeof why);
+    h = heap_create(b->name, &cfg, why, sizeof why);
     heap_destroy(h);
     return h != NULL;
 }
@@ -134,7 +135,7 @@ const struct gbench_case *gbench_cases(size_t *n)
     static size_t count;
     static bool listed;
     size_t nb;
-    const struct backend_ops *const *list = backend_list(&nb);
+    const struct backend *const *list = backend_list(&nb);
 
     for (size_t i = 0; !listed && i < nb && count < MAX_CASES; i++) {
         if (!runs_here(list[i]))

@@ -4,7 +4,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "backends/model.h"
 #include "backends/names.h"
 #include "drivers/measure/access.h"
 #include "drivers/measure/clock.h"
@@ -182,9 +181,9 @@ static void huge_state(struct heap *h, struct access_result *r)
     if (r->region == REGION_VMAP)
         snprintf(r->huge, sizeof r->huge, "vmap: mapped page by page, "
                  "never huge");
-    else if (h->xen)
+    else if (heap_is_model(h))
         snprintf(r->huge, sizeof r->huge, "directmap: %s",
-                 h->xen->frames.huge);
+                 heap_directmap_huge(h));
     else
         anon_thp(r->huge, sizeof r->huge);
 }

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backends/faults.h"
 #include "drivers/measure/args.h"
 
 /*

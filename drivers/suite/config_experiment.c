@@ -88,7 +88,7 @@ static int read_backends(struct loader *L, const struct toml_node *n,
                          const char *where, struct experiment *e)
 {
     size_t count = n->type == TOML_ARRAY ? n->n : 1, known;
-    const struct backend_ops *const *all = backend_list(&known);
+    const struct backend *const *all = backend_list(&known);
 
     if ((n->type != TOML_ARRAY && n->type != TOML_STRING) || count == 0)
         return fail(L, n->line, "backends in %s: want a list of backend "
