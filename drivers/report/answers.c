@@ -858,7 +858,8 @@ static void answer_q6(json_t *x)
 }
 
 /* Each backend's Xen work priced per call (per replayed event), in order:
- * "xmalloc 0 (point value); xvmalloc 812 +- 3". RUN_OF picks the runs. */
+ * "xmalloc 0 (point value); xvmalloc 812 +- 3". MATCH (NULL: all) picks
+ * the runs; returns the first priced one, else the first. */
 static const json_t *priced_list(const json_t *x,
                                  bool (*match)(const json_t *run, double arg),
                                  char *out, size_t len)
