@@ -1,4 +1,9 @@
 # Question 8: short-lived against long-lived allocations (x is a label).
+# Per backend two bars, named apart: "host time (Linux mmap/munmap):
+# BACKEND", a pair's median calls with the whisker to the 99th percentiles
+# (Linux's cost, not Xen's), and "Xen's work priced: BACKEND (calibration:
+# SOURCE)", Xen's counted mapping work per allocation times the units of
+# calibration.json.
 plotdir = ''
 do for [j = strlen(ARG0):1:-1] { if (ARG0[j:j] eq '/') { plotdir = ARG0[1:j]; break } }
 
@@ -7,5 +12,5 @@ autolog = 1
 call plotdir.'common.gp' 'setup'
 
 xlab = ''
-ylab = 'ns per alloc + free: median (bar) to 99th percentile (whisker)'
+ylab = 'ns per alloc + free: host median (bar) to p99 (whisker); priced: mean'
 call plotdir.'common.gp' 'bars'

@@ -187,7 +187,10 @@ static void test_unknown_key(void **state)
                  "(did you mean 'repetitions'?)");
     expect_error("[modle]\n" EXP,
                  NAME ":1: unknown table 'modle' at the top level; want "
-                 "[model], [run] or [[experiment]]");
+                 "calibration, [model], [run] or [[experiment]]");
+    expect_error("calibration = 3\n" EXP,
+                 NAME ":1: calibration: want a file name in quotes (a "
+                 "calibration.json layout, docs/calibrate.md)");
     expect_at(EXP "bakends = [\"xmalloc\"]\n", 6,
               "unknown key 'bakends' in experiment 'e' (did you mean "
               "'backends'?)");

@@ -254,7 +254,7 @@ static void test_fixture(void **state)
     assert_string_equal(why, "");
 
     fig = report_figures(&n);
-    assert_int_equal(n, 13);
+    assert_int_equal(n, 14);
     report = report_of(dir);
     pathf(path, "%s/report.txt", dir);
     raw = slurp(path);

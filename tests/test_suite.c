@@ -45,6 +45,8 @@ static void only_run_dir(const char *dir, char *out, size_t len)
         fail_msg("%s: %d run folders, not 1", dir, n);
 }
 
+static const char *str_of(json_t *j, const char *key);
+
 static json_t *load(const char *dir)
 {
     char path[1024];
@@ -70,6 +72,48 @@ static void assert_file(const char *dir, const char *name)
     fseek(f, 0, SEEK_END);
     assert_true(ftell(f) > 0);
     fclose(f);
+}
+
+/* The run calibrated first: calibration.json beside results.json with
+ * every unit's source, the same units in results.json, and every replay
+ * of Q2, Q7 and Q8 priced, or not priced with the reason. */
+static void calibration_kept(const char *dir, json_t *j)
+{
+    static const char *const units[] = { "null_syscall", "pte_write",
+        "pt_frame", "invlpg", "full_flush", "flush_ipi", NULL };
+    char path[1024];
+    json_error_t err;
+    json_t *cal, *x, *run;
+    size_t i, k;
+
+    snprintf(path, sizeof path, "%s/calibration.json", dir);
+    cal = json_load_file(path, 0, &err);
+    if (!cal)
+        fail_msg("%s:%d: %s", path, err.line, err.text);
+    for (const char *const *u = units; *u; u++) {
+        const char *src = json_string_value(json_object_get(json_object_get(
+            json_object_get(cal, "units"), *u), "source"));
+
+        if (!src || !src[0])
+            fail_msg("%s: unit %s has no source", path, *u);
+        assert_non_null(json_object_get(json_object_get(json_object_get(
+            json_object_get(j, "calibration"), "units"), *u), "source"));
+    }
+    json_decref(cal);
+    json_array_foreach(json_object_get(j, "experiments"), i, x) {
+        json_int_t q = json_integer_value(json_object_get(x, "question"));
+
+        if (q != 2 && q != 7 && q != 8)
+            continue;
+        json_array_foreach(json_object_get(x, "runs"), k, run) {
+            json_t *p = json_object_get(json_object_get(run, "metrics"),
+                                        "priced_ns");
+
+            assert_true(json_is_object(p));
+            if (!json_is_number(json_object_get(p, "total_ns")))
+                assert_true(strlen(str_of(p, "why")) > 0);
+        }
+    }
 }
 
 static void quick_suite_completes(void **state)
@@ -100,6 +144,7 @@ static void quick_suite_completes(void **state)
         if (json_integer_value(json_object_get(x, "question")))
             assert_true(json_is_object(json_object_get(x, "answer")));
     }
+    calibration_kept(dir, j);
     json_decref(j);
     assert_file(dir, "q1_small_cost.csv");
     assert_file(dir, "q3_waste.csv");
@@ -394,7 +439,10 @@ static void a_full_disk_fails_the_run_and_leaves_no_stale_file(void **state)
     assert_true(results > 2 * biggest_point);
 
     snprintf(out, sizeof out, "%s/full-limited", root);
-    status = run_and_wait(config, out, (rlim_t)(biggest_point + results) / 2);
+    /* a quarter of the way: the points fail under the limit too (their
+     * frames are a file), and a results.json of failures is smaller */
+    status = run_and_wait(config, out, (rlim_t)(3 * biggest_point + results)
+                                       / 4);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
     only_run_dir(out, dir, sizeof dir);
@@ -559,6 +607,96 @@ static void a_counter_typo_is_refused(void **state)
     assert_non_null(strstr(err, "instructions"));
 }
 
+/* A calibration file for `calibration =`: WHAT is the body of "units". */
+static void write_calibration(const char *path, const char *what)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    fprintf(f, "{\n  \"units\": {\n%s\n  }\n}\n", what);
+    fclose(f);
+}
+
+/* calibration = "FILE" in bench.toml overrides the unit it names in the
+ * run's calibration.json and results.json, its source the file; the other
+ * units are still this machine's. */
+static void calibration_file_overrides_a_unit(void **state)
+{
+    char config[512], cal[512], out[600], dir[768], path[1024];
+    json_t *j, *inv;
+    json_error_t err;
+    FILE *f;
+
+    snprintf(cal, sizeof cal, "%s/xen-host.json", root);
+    write_calibration(cal, "    \"invlpg\": { \"value\": 123.5, "
+                      "\"source\": \"a Xen host\" }");
+    snprintf(config, sizeof config, "%s/calib.toml", root);
+    f = fopen(config, "w");
+    assert_non_null(f);
+    fprintf(f, "calibration = \"xen-host.json\"\n[run]\ncounters = []\n"
+            "repetitions = 1\nwarmup = 0\n[[experiment]]\nname = \"c\"\n"
+            "question = 2\nbackends = [\"vmalloc\"]\n"
+            "workload = { name = \"pairs\", events = 40, size = 8192 }\n");
+    fclose(f);
+    snprintf(out, sizeof out, "%s/calib-out", root);
+    assert_int_equal(WEXITSTATUS(run_and_wait(config, out, 0)), 0);
+    only_run_dir(out, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/calibration.json", dir);
+    j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s:%d: %s", path, err.line, err.text);
+    inv = json_object_get(json_object_get(j, "units"), "invlpg");
+    assert_true(json_real_value(json_object_get(inv, "value")) == 123.5);
+    assert_non_null(strstr(str_of(inv, "source"), "xen-host.json"));
+    assert_non_null(strstr(str_of(inv, "source"), "a Xen host"));
+    assert_non_null(strstr(str_of(json_object_get(json_object_get(j,
+        "units"), "pte_write"), "source"), "measured"));
+    json_decref(j);
+    j = load(dir);
+    assert_non_null(strstr(str_of(json_object_get(j, "calibration"),
+                                  "user_file"), "xen-host.json"));
+    json_decref(j);
+}
+
+/* A bad calibration file, from bench.toml or --calibration, is bad input:
+ * status 2 before anything runs, one line naming the file and its line. */
+static void a_bad_calibration_file_is_status_2(void **state)
+{
+    char config[512], cal[512], out[600], log[700], err[2048] = "";
+    FILE *f;
+
+    snprintf(cal, sizeof cal, "%s/bad-cal.json", root);
+    write_calibration(cal, "    \"invlpg\": { \"value\": 1 },\n"
+                      "    \"flush\": { \"value\": 2 }");
+    snprintf(config, sizeof config, "%s/badcal.toml", root);
+    f = fopen(config, "w");
+    assert_non_null(f);
+    fprintf(f, "calibration = \"bad-cal.json\"\n[[experiment]]\n"
+            "name = \"c\"\nquestion = 2\nbackends = [\"vmalloc\"]\n"
+            "workload = { name = \"pairs\", events = 40 }\n");
+    fclose(f);
+    snprintf(out, sizeof out, "%s/badcal-out", root);
+    assert_int_equal(WEXITSTATUS(run_and_wait(config, out, 0)), 2);
+    snprintf(log, sizeof log, "%s.log", out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(err, sizeof err, f));
+    fclose(f);
+    assert_non_null(strstr(err, "bad-cal.json:4:"));
+    assert_non_null(strstr(err, "unknown unit \"flush\""));
+    assert_int_equal(access(out, F_OK), -1);   /* nothing was made */
+
+    /* --calibration names its file the same way, over bench.toml's */
+    write_calibration(cal, "    \"pte_write\": { \"value\": -1 }");
+    assert_int_equal(WEXITSTATUS(wait_for(start_run(config, out,
+        "--calibration=" "/nonexistent/xen.json", 0), 60)), 2);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(err, sizeof err, f));
+    fclose(f);
+    assert_non_null(strstr(err, "/nonexistent/xen.json:1: cannot read"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +710,8 @@ int main(void)
         cmocka_unit_test(a_signal_stops_generation),
         cmocka_unit_test(the_child_dies_with_the_run),
         cmocka_unit_test(a_counter_typo_is_refused),
+        cmocka_unit_test(calibration_file_overrides_a_unit),
+        cmocka_unit_test(a_bad_calibration_file_is_status_2),
     };
     const char *only = getenv("XHEAP_SUITE_ONLY");
     int rc;

@@ -12,7 +12,7 @@
 void cmd_run_help(FILE *f)
 {
     fputs("usage: xheap run [CONFIG] [--quick] [--out DIR] [--only NAME]...\n"
-          "                 [--keep-traces] [--list]\n"
+          "                 [--keep-traces] [--list] [--calibration FILE]\n"
           "\n"
           "Runs every experiment of CONFIG (default: bench.toml), one\n"
           "measurement at a time, each in a process of its own, showing\n"
@@ -29,12 +29,16 @@ void cmd_run_help(FILE *f)
           "  --only NAME     only this experiment (repeatable)\n"
           "  --keep-traces   keep the generated traces in the run folder\n"
           "  --list          print the experiments and their measurements\n"
+          "  --calibration FILE  units from FILE (e.g. measured on a Xen host)\n"
+          "                  override the quick calibration the run makes first\n"
+          "                  (and bench.toml's calibration = \"FILE\")\n"
           "\n"
           "docs/bench-toml.md documents CONFIG; docs/figures.md the figures.\n",
           f);
 }
 
-enum { OPT_QUICK = 256, OPT_OUT, OPT_ONLY, OPT_KEEP, OPT_LIST, OPT_HELP };
+enum { OPT_QUICK = 256, OPT_OUT, OPT_ONLY, OPT_KEEP, OPT_LIST, OPT_HELP,
+       OPT_CALIB };
 
 static const struct option options[] = {
     { "quick",       no_argument,       NULL, OPT_QUICK },
@@ -42,6 +46,7 @@ static const struct option options[] = {
     { "only",        required_argument, NULL, OPT_ONLY },
     { "keep-traces", no_argument,       NULL, OPT_KEEP },
     { "list",        no_argument,       NULL, OPT_LIST },
+    { "calibration", required_argument, NULL, OPT_CALIB },
     { "help",        no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -60,6 +65,7 @@ int cmd_run(int argc, char **argv)
         case OPT_OUT:   o.out_root = optarg; break;
         case OPT_KEEP:  o.keep_traces = true; break;
         case OPT_LIST:  o.list = true; break;
+        case OPT_CALIB: o.calibration = optarg; break;
         case OPT_HELP:  cmd_run_help(stdout); return 0;
         case OPT_ONLY:
             if (o.n_only == SUITE_MAX_ONLY)

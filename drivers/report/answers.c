@@ -16,6 +16,7 @@
 #include "drivers/report/answers.h"
 #include "backends/heap.h"
 #include "drivers/report/figures.h"
+#include "drivers/report/priced.h"
 #include "drivers/report/run_json.h"
 #include "workloads/gen.h"
 
@@ -326,6 +327,117 @@ static void answer_q1(json_t *x)
                    100 * ci.estimate / median_of(a, "ns_per_op"));
 }
 
+/* ---- Q2, Q7, Q8: host time and Xen's work priced, side by side ---- */
+
+/* The run's Xen mapping work priced (priced.h), or NULL when it has none. */
+static const json_t *priced_of(const json_t *run)
+{
+    const json_t *p = json_object_get(json_object_get(run, "metrics"),
+                                      "priced_ns");
+
+    return json_is_number(json_object_get(p, "total_ns")) ? p : NULL;
+}
+
+/* Why RUN's work is not priced ("" when it is). */
+static const char *unpriced_why(const json_t *run)
+{
+    const json_t *p = json_object_get(json_object_get(run, "metrics"),
+                                      "priced_ns");
+
+    return priced_of(run) ? "" : p ? rstr(p, "why") :
+           "this run has no priced_ns (results of before pricing)";
+}
+
+/* The host time's median of RUN's repetitions times SCALE, with its 95%
+ * interval when there are enough of them; "123 [110, 140]" or "123". */
+static void host_text(const json_t *run, double scale, char *out, size_t len)
+{
+    double v[MAX_SAMPLES];
+    size_t n = samples(run, "ns_per_op", scale, v);
+    struct stats_interval ci;
+
+    if (!n)
+        snprintf(out, len, "not measured");
+    else if (stats_median_ci(v, n, STATS_LEVEL95, &ci) == 0 &&
+             isfinite(ci.lo) && isfinite(ci.hi))
+        snprintf(out, len, "%.0f [%.0f, %.0f]", ci.estimate, ci.lo, ci.hi);
+    else
+        snprintf(out, len, "%.0f", stats_median(v, n));
+}
+
+/* Xen's work of RUN priced per DIVISOR (events, allocs, pages): "980 +- 12"
+ * (the units' MAD summed over the counts) or "980 (point value)" where the
+ * units have no spread (defaults, a file); NAN when not priced. */
+static double priced_text(const json_t *run, double total, double spread,
+                          double divisor, char *out, size_t len)
+{
+    double v = total / divisor, s = spread / divisor;
+
+    if (!priced_of(run) || !(divisor > 0) || !isfinite(v)) {
+        snprintf(out, len, "not priced");
+        return NAN;
+    }
+    if (s > 0)
+        snprintf(out, len, "%.0f +- %.0f", v, s);
+    else
+        snprintf(out, len, "%.0f (point value)", v);
+    if (!json_is_true(json_object_get(priced_of(run), "complete")))
+        snprintf(out + strlen(out), len - strlen(out), " (incomplete: %s)",
+                 rstr(priced_of(run), "ipi"));
+    return v;
+}
+
+/* RUN's priced total per DIVISOR, as priced_text. */
+static double priced_per(const json_t *run, double divisor, char *out,
+                         size_t len)
+{
+    const json_t *p = priced_of(run);
+
+    return priced_text(run, jnum(json_object_get(p, "total_ns")),
+                       jnum(json_object_get(p, "spread_ns")), divisor, out,
+                       len);
+}
+
+/* RUN priced for a machine of CPUS online CPUs (its by_cpus entry). */
+static const json_t *priced_at_cpus(const json_t *run, double cpus)
+{
+    const json_t *e;
+    size_t i;
+
+    json_array_foreach(json_object_get(priced_of(run), "by_cpus"), i, e)
+        if (jnum(json_object_get(e, "cpus")) == cpus)
+            return e;
+    return NULL;
+}
+
+/* Appends TEXT to X's answer line and records what was priced: the answer
+ * says both numbers, and where the priced one's units came from. */
+static void add_priced(json_t *x, const json_t *run, double value,
+                       const char *unit, const char *text)
+{
+    json_t *a = json_object_get(x, "answer");
+    const json_t *p = priced_of(run);
+    char line[2048];
+
+    if (!a)
+        return;
+    /* report.txt puts the host time's interval where the host part ends */
+    if (!json_object_get(a, "host_len"))
+        json_object_set_new(a, "host_len",
+                            json_integer((json_int_t)strlen(rstr(a, "text"))));
+    snprintf(line, sizeof line, "%s; %s", rstr(a, "text"), text);
+    if (p)
+        snprintf(line + strlen(line), sizeof line - strlen(line),
+                 " (calibration: %s)", rstr(p, "calibration"));
+    json_object_set_new(a, "text", json_string(line));
+    json_object_set_new(a, "priced", json_pack(
+        "{s:o, s:s, s:s, s:s}", "value", isfinite(value) ? json_real(value)
+                                                         : json_null(),
+        "unit", unit, "what", "Xen's mapping work priced: counts x units",
+        p ? "calibration" : "why", p ? rstr(p, "calibration")
+                                     : unpriced_why(run)));
+}
+
 static bool at_pages_peers(const json_t *run, double key)
 {
     double page = jnum(json_object_get(run, "page_size"));
@@ -337,6 +449,38 @@ static bool at_pages_peers(const json_t *run, double key)
 static bool policy_peers(const json_t *run, double peers)
 {
     return jnum(json_object_get(run, "flush_peers")) == peers;
+}
+
+/* Xen's work by each rule, priced per page (peers change the host's time,
+ * not Xen's counts: the runs without peers are priced). */
+static void q2_policy_priced(json_t *x, double pages)
+{
+    const char *rule;
+    const json_t *run, *any = NULL;
+    char list[600], one[96], text[700];
+    size_t i, at = 0;
+
+    list[0] = 0;
+    for (unsigned r = 0; (rule = flush_policy_name(r)); r++)
+        json_array_foreach(json_object_get(x, "runs"), i, run) {
+            if (!ok_run(run) || !policy_peers(run, 0) ||
+                strcmp(rstr(json_object_get(run, "model"), "flush"),
+                       rule) != 0 || at >= sizeof list)
+                continue;
+            priced_per(run, metric(run, "allocs") * pages, one, sizeof one);
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %s",
+                                   at ? ", " : "", rule, one);
+            any = any ? any : run;
+        }
+    if (!any)
+        return;
+    if (priced_of(any))
+        snprintf(text, sizeof text, "Xen's work priced, ns per page: %s",
+                 list);
+    else
+        snprintf(text, sizeof text, "Xen's work not priced: %s",
+                 unpriced_why(any));
+    add_priced(x, any, NAN, "ns/page", text);
 }
 
 /* The three flush rules side by side, without and with flushing peers. */
@@ -368,14 +512,20 @@ static void answer_q2_policy(json_t *x)
                                        "ns_per_op") / pages);
             }
     set_answer(x, NAN, "ns/page", NULL, "%.0f-page vmalloc+vfree, ns per "
-               "page by flush rule: %s", pages, list);
+               "page by flush rule, host time (Linux mmap/munmap): %s", pages,
+               list);
+    q2_policy_priced(x, pages);
 }
+
+static void q2_priced(json_t *x, const json_t *s, double smallest,
+                      const json_t *l, double largest);
 
 /* vmalloc + vfree per page at the smallest and largest size, no peers. */
 static void answer_q2(json_t *x)
 {
     double smallest = INFINITY, largest = 0, peers = 0;
     const json_t *run, *s, *l, *lp;
+    char hs[64], hl[64], hp[64];
     size_t i;
 
     if (is_workload(x, "pairs") && !sweeps(x, "size")) {
@@ -399,15 +549,55 @@ static void answer_q2(json_t *x)
     lp = find_run(x, "vmalloc", at_pages_peers, largest * 1000 + peers);
     if (!s || !l)
         return;
+    host_text(s, 2 / smallest, hs, sizeof hs);
+    host_text(l, 2 / largest, hl, sizeof hl);
+    if (lp && peers)
+        host_text(lp, 2 / largest, hp, sizeof hp);
     set_answer(x, 2 * median_of(l, "ns_per_op") / largest, "ns/page", NULL,
-               "vmalloc+vfree costs %.0f ns/page at %.0f page%s, %.0f at %.0f "
-               "(%s flush)%s%.0f%s", 2 * median_of(s, "ns_per_op") / smallest,
-               smallest, smallest == 1 ? "" : "s",
-               2 * median_of(l, "ns_per_op") / largest, largest,
+               "vmalloc+vfree per page, host time (Linux mmap/munmap): %s ns "
+               "at %.0f page%s, %s at %.0f (%s flush)%s%s", hs, smallest,
+               smallest == 1 ? "" : "s", hl, largest,
                rstr(json_object_get(l, "model"), "flush"),
                lp && peers ? "; with peers flushing: " : "",
-               lp && peers ? 2 * median_of(lp, "ns_per_op") / largest : 0,
-               lp && peers ? " ns/page" : "");
+               lp && peers ? hp : "");
+    q2_priced(x, s, smallest, l, largest);
+}
+
+/* Xen's work per page priced at both sizes on this machine's CPUs, and at
+ * the largest size from 1 CPU to a larger machine: Xen flushes every
+ * online CPU, so the price grows with them where the host time cannot. */
+static void q2_priced(json_t *x, const json_t *s, double smallest,
+                      const json_t *l, double largest)
+{
+    const json_t *p = priced_of(l), *one, *big;
+    double per_s = metric(s, "allocs") * smallest;
+    double per_l = metric(l, "allocs") * largest, value;
+    char ps[96], pl[96], p1[96], pb[96], text[800];
+
+    if (!p) {
+        snprintf(text, sizeof text, "Xen's work not priced: %s",
+                 unpriced_why(l));
+        add_priced(x, l, NAN, "ns/page", text);
+        return;
+    }
+    priced_per(s, per_s, ps, sizeof ps);
+    value = priced_per(l, per_l, pl, sizeof pl);
+    one = priced_at_cpus(l, 1);
+    big = priced_at_cpus(l, PRICED_LARGE_CPUS);
+    priced_text(l, jnum(json_object_get(one, "total_ns")),
+                jnum(json_object_get(one, "spread_ns")), per_l, p1, sizeof p1);
+    priced_text(l, jnum(json_object_get(big, "total_ns")),
+                jnum(json_object_get(big, "spread_ns")), per_l, pb, sizeof pb);
+    snprintf(text, sizeof text, "Xen's work priced per page: %s ns at %.0f, "
+             "%s at %.0f on %.0f CPUs; at %.0f pages on 1 CPU %s, on %d "
+             "CPUs %s%s", ps, smallest, pl, largest,
+             jnum(json_object_get(p, "cpus")), largest, p1,
+             PRICED_LARGE_CPUS, big ? pb : "not priced",
+             !big || !strstr(rstr(big, "ipi"), "extrapolated") ? "" :
+             strstr(rstr(big, "ipi"), "lower bound") ? " (a lower bound: "
+             "the IPI round trip extrapolated flat from one CPU count)" :
+             " (IPI round trip extrapolated from the measured CPUs)");
+    add_priced(x, l, value, "ns/page", text);
 }
 
 /* Below this every page-granular path wastes most of a page, by design;
@@ -667,11 +857,51 @@ static void answer_q6(json_t *x)
     }
 }
 
+/* Each backend's Xen work priced per call (per replayed event), in order:
+ * "xmalloc 0 (point value); xvmalloc 812 +- 3". MATCH (NULL: all) picks
+ * the runs; returns the first priced one, else the first. */
+static const json_t *priced_list(const json_t *x,
+                                 bool (*match)(const json_t *run, double arg),
+                                 char *out, size_t len)
+{
+    const json_t *run, *first = NULL;
+    char one[160];
+    size_t i, at = 0;
+
+    out[0] = 0;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        if (!ok_run(run) || (match && !match(run, 0)) || at >= len)
+            continue;
+        priced_per(run, metric(run, "events"), one, sizeof one);
+        at += (size_t)snprintf(out + at, len - at, "%s%s %s", at ? "; " : "",
+                               rstr(run, "backend"), one);
+        if (!first || (!priced_of(first) && priced_of(run)))
+            first = run;
+    }
+    return first;
+}
+
+/* The host time's ratio, then Xen's work priced with and without the
+ * directmap: without it Xen maps and unmaps each xenheap page. */
 static void answer_q7(json_t *x)
 {
+    const json_t *on, *off;
+    char lon[400], loff[400], text[900];
+
     answer_ratio(x, "xmalloc", find_run(x, "xmalloc", directmap_on, 0),
                  find_run(x, "xmalloc", directmap_off, 0),
-                 "without a directmap");
+                 "without a directmap, host time (Linux mmap/munmap)");
+    on = priced_list(x, directmap_on, lon, sizeof lon);
+    off = priced_list(x, directmap_off, loff, sizeof loff);
+    if (!off)
+        return;
+    if (priced_of(off))
+        snprintf(text, sizeof text, "Xen's work priced, ns per operation: "
+                 "directmap on: %s; off: %s", on ? lon : "no run", loff);
+    else
+        snprintf(text, sizeof text, "Xen's work not priced: %s",
+                 unpriced_why(off));
+    add_priced(x, off, NAN, "ns/op", text);
 }
 
 /* Where the host refused the directmap huge pages, Q9 would compare 4K
@@ -738,6 +968,24 @@ static void answer_q9(json_t *x)
                rstr(json_object_get(d, "metrics"), "huge"), tlb);
 }
 
+/* Xen's mapping work per call of each backend, priced (a mean: the counts
+ * are the run's, not a call's). */
+static void q8_priced(json_t *x)
+{
+    char list[600], text[800];
+    const json_t *first = priced_list(x, NULL, list, sizeof list);
+
+    if (!first)
+        return;
+    if (priced_of(first))
+        snprintf(text, sizeof text, "Xen's work priced, mean ns per call: "
+                 "%s", list);
+    else
+        snprintf(text, sizeof text, "Xen's work not priced: %s",
+                 unpriced_why(first));
+    add_priced(x, first, NAN, "ns", text);
+}
+
 /* Q8: the lifetimes of blocks, where one slow call (a 2 s vfree on a busy
  * host) would set a mean: each backend's median and 99th percentile call. */
 static void answer_q8(json_t *x)
@@ -763,9 +1011,10 @@ static void answer_q8(json_t *x)
         answer_generic(x);
         return;
     }
-    set_answer(x, NAN, "ns", NULL, "on %s, ns per call, median/99th "
-               "percentile, alloc then free: %s",
+    set_answer(x, NAN, "ns", NULL, "on %s, host time (Linux mmap/munmap) "
+               "in ns per call, median/99th percentile, alloc then free: %s",
                workload_name(first_run(x)), list);
+    q8_priced(x);
 }
 
 static bool at_threads_one(const json_t *run, double one)

@@ -16,7 +16,7 @@
 
 #define MAX_X        64     /* x values of one figure */
 #define MAX_SERIES   24     /* series of one figure */
-#define NAME_LEN     64
+#define NAME_LEN     128   /* "Xen's work priced (calibration: ...)" */
 #define MIB          (1024.0 * 1024.0)
 
 struct cell {
@@ -219,20 +219,107 @@ static void finish_q1(struct fig *f, const json_t *exps)
     }
 }
 
-/* vmalloc + vfree per page against the size in pages, by flush rule. */
+/*
+ * Xen's mapping work of RUN priced (priced.h), per DIVISOR, as a series a
+ * reader cannot take for the host's time: "Xen's work priced: NAME
+ * (calibration: measured+default)", NAME when given. AT_CPUS > 0: priced for a
+ * machine of that many CPUs. Interval: the units' MAD summed over the
+ * counts (a point where the units are defaults or a file's).
+ */
+static void fig_priced(struct fig *f, double x, const char *label,
+                       const char *name, const json_t *run, double divisor,
+                       double at_cpus)
+{
+    const json_t *p = json_object_get(json_object_get(run, "metrics"),
+                                      "priced_ns"), *e = p;
+    char series[NAME_LEN];
+    double v, s;
+    size_t i;
+
+    if (at_cpus > 0)
+        json_array_foreach(json_object_get(p, "by_cpus"), i, e)
+            if (jnum(json_object_get(e, "cpus")) == at_cpus)
+                break;
+    if (!e || !json_is_number(json_object_get(e, "total_ns")) ||
+        !(divisor > 0))
+        return;
+    v = jnum(json_object_get(e, "total_ns")) / divisor;
+    s = jnum(json_object_get(e, "spread_ns")) / divisor;
+    if (isnan(s))
+        s = 0;
+    snprintf(series, sizeof series, "Xen's work priced%s%s (calibration: %s)",
+             name ? ": " : "", name ? name : "",
+             rstr(p, "calibration_kinds"));
+    fig_put(f, x, label, series, v, v - s, v + s);
+}
+
+/* vmalloc + vfree per page against the size in pages, by flush rule:
+ * the host's time and Xen's work priced. */
 static void draw_q2(struct fig *f, const json_t *run)
 {
     double v[MAX_SAMPLES], page = jnum(json_object_get(run, "page_size"));
     double pages = jpath(run, "workload.size") / page;
     int peers = (int)jnum(json_object_get(run, "flush_peers"));
+    const char *flush = rstr(json_object_get(run, "model"), "flush");
     char series[NAME_LEN];
     /* A pair is two events: the cost of one page of vmalloc + vfree. */
     size_t n = samples(run, "ns_per_op", 2 / pages, v);
 
-    snprintf(series, sizeof series, "%s flush (%d peer%s)",
-             rstr(json_object_get(run, "model"), "flush"), peers,
-             peers == 1 ? "" : "s");
+    snprintf(series, sizeof series, "host time (Linux mmap/munmap): %s flush "
+             "(%d peer%s)", flush, peers, peers == 1 ? "" : "s");
     fig_samples(f, pages, NULL, series, v, n);
+    /* Peers change the host's time, not Xen's counts. */
+    snprintf(series, sizeof series, "%s flush", flush);
+    if (peers == 0)
+        fig_priced(f, pages, NULL, series, run, metric(run, "allocs") * pages,
+                   0);
+}
+
+/*
+ * Q2 against the CPUs flushed, at the sweep's largest size: the host time
+ * with 0, 1 ... peers (peers + 1 CPUs in the address space) and Xen's
+ * work priced for 1 .. this machine's CPUs and a larger machine.
+ */
+static void finish_q2_cpus(struct fig *f, const json_t *exps)
+{
+    const json_t *x, *run, *e;
+    double largest = 0;
+    size_t i, j, k;
+
+    json_array_foreach(exps, i, x)
+        if (figure_draws("q2_vmalloc_cpus", x))
+            json_array_foreach(json_object_get(x, "runs"), j, run)
+                largest = fmax(largest, jpath(run, "workload.size"));
+    json_array_foreach(exps, i, x) {
+        if (!figure_draws("q2_vmalloc_cpus", x))
+            continue;
+        json_array_foreach(json_object_get(x, "runs"), j, run) {
+            double v[MAX_SAMPLES], pages = largest /
+                   jnum(json_object_get(run, "page_size"));
+            double peers = jnum(json_object_get(run, "flush_peers"));
+            size_t n;
+
+            if (!ok_run(run) || jpath(run, "workload.size") != largest)
+                continue;
+            n = samples(run, "ns_per_op", 2 / pages, v);
+            fig_samples(f, peers + 1, NULL, "host time (Linux mmap/munmap)",
+                        v, n);
+            if (peers != 0)
+                continue;
+            json_array_foreach(json_object_get(json_object_get(
+                json_object_get(run, "metrics"), "priced_ns"), "by_cpus"),
+                k, e)
+                fig_priced(f, jnum(json_object_get(e, "cpus")), NULL, NULL,
+                           run, metric(run, "allocs") * pages,
+                           jnum(json_object_get(e, "cpus")));
+        }
+    }
+}
+
+static void draw_nothing(struct fig *f, const json_t *run)
+{
+    (void)f;
+    (void)run;
 }
 
 static void draw_waste_at(struct fig *f, const json_t *run, double x)
@@ -320,8 +407,13 @@ static void draw_q7(struct fig *f, const json_t *run)
     bool on = json_is_true(json_object_get(json_object_get(run, "model"),
                                            "directmap"));
 
-    fig_samples(f, 0, on ? "directmap on" : "directmap off",
-                rstr(run, "backend"), v, n);
+    char series[NAME_LEN];
+
+    snprintf(series, sizeof series, "host time (Linux mmap/munmap): %s",
+             rstr(run, "backend"));
+    fig_samples(f, 0, on ? "directmap on" : "directmap off", series, v, n);
+    fig_priced(f, 0, on ? "directmap on" : "directmap off",
+               rstr(run, "backend"), run, metric(run, "events"), 0);
 }
 
 /* Bars: cost per call of each backend, one group per workload. */
@@ -340,8 +432,15 @@ static void draw_q8(struct fig *f, const json_t *run)
     double mid = metric(run, "alloc_p50_ns") + metric(run, "free_p50_ns");
     double top = metric(run, "alloc_p99_ns") + metric(run, "free_p99_ns");
 
-    fig_put(f, 0, workload_name(run), rstr(run, "backend"), mid, mid,
+    char series[NAME_LEN];
+
+    snprintf(series, sizeof series, "host time (Linux mmap/munmap): %s",
+             rstr(run, "backend"));
+    fig_put(f, 0, workload_name(run), series, mid, mid,
             isnan(top) ? mid : top);
+    /* Priced per pair: the run's work over its allocations. */
+    fig_priced(f, 0, workload_name(run), rstr(run, "backend"), run,
+               metric(run, "allocs"), 0);
 }
 
 /* Cost per access and dTLB misses per access against the working set. */
@@ -433,6 +532,9 @@ static const struct report_figure figures[] = {
     { "q2_vmalloc_cost", 2, false,
       "what do vmalloc's map and unmap cost per page?",
       q2, NULL, draw_q2, NULL },
+    { "q2_vmalloc_cpus", 2, false,
+      "vmalloc map + unmap per page as CPUs are flushed",
+      NULL, q2, draw_nothing, finish_q2_cpus },
     { "q3_waste", 3, false,
       "how much does each path waste for odd sizes?",
       q3, NULL, draw_q3, NULL },

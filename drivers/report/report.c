@@ -27,7 +27,7 @@
 #define FEW_REPETITIONS   5     /* fewer, and a 95% interval means little */
 #define FEW_CORES         4     /* fewer, and scaling curves are too short */
 #define MAX_FIGURES       64
-#define MAX_CAVEATS       16
+#define MAX_CAVEATS       24
 #define MAX_NAMES         32    /* unsupported counters, failed experiments */
 #define MAX_SERIES        64    /* series in one figure's CSV */
 #define MAX_REPS          256   /* repetitions of one run read */
@@ -830,7 +830,16 @@ static void answer_text(const struct render *r, const json_t *e, char *out,
                  ? status : "no answer");
         return;
     }
-    if (text && *text)
+    interval(ans, ci, sizeof(ci));
+    if (text && *text && json_integer_value(json_object_get(ans,
+                                                            "host_len")) > 0) {
+        /* host time, its interval, then Xen's work priced (answers.c) */
+        int host = (int)json_integer_value(json_object_get(ans, "host_len"));
+
+        snprintf(out, len, "%.*s%s%s", host, text, ci, text + strnlen(text,
+                 (size_t)host));
+        ci[0] = 0;
+    } else if (text && *text)
         snprintf(out, len, "%s", text);
     else if (jnum(ans, "value", &value)) {
         num(v, sizeof(v), value);
@@ -838,7 +847,6 @@ static void answer_text(const struct render *r, const json_t *e, char *out,
                  unit ? unit : "");
     } else
         snprintf(out, len, "no answer text");
-    interval(ans, ci, sizeof(ci));
     figure_ref(r, e, ref, sizeof(ref));
     append(out, len, "%s%s", ci, ref);
     if (contradicts_design(e, ci, sizeof(ci)))
@@ -1285,6 +1293,75 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
     return k;
 }
 
+/*
+ * What Q2, Q7 and Q8 price, and with what (priced.h): the host's time is
+ * Linux's cost, the priced part Xen's counted work times calibration.json's
+ * units, each unit's source named: measured here, a published default with
+ * its citation, or the user's file.
+ */
+static size_t pricing_caveats(const json_t *root, caveat_text *out, size_t n)
+{
+    const json_t *cal = json_object_get(root, "calibration"), *u, *e, *run;
+    const char *name, *user = jstr(cal, "user_file"), *why = NULL;
+    char measured[TEXT_LEN] = "";
+    size_t i, j, k = 0, unpriced = 0;
+    bool asked = false;
+
+    json_array_foreach(json_object_get(root, "experiments"), i, e) {
+        double q = 0;
+
+        jnum(e, "question", &q);
+        asked = asked || q == 2 || q == 7 || q == 8;
+    }
+    if (!asked)
+        return 0;
+    if (!cal) {
+        if (k < n)
+            say(out[k++], TEXT_LEN, "Q2, Q7 and Q8 give host time only: "
+                "what Linux's mmap/munmap cost this machine, not Xen's "
+                "mapping work. These results have no calibration.json, so "
+                "nothing was priced; a new xheap run prices it.");
+        return k;
+    }
+    json_object_foreach((json_t *)json_object_get(cal, "units"), name, u)
+        if (strncmp(jstr(u, "source") ? jstr(u, "source") : "", "measured",
+                    8) == 0 && strcmp(name, "null_syscall") != 0)
+            append(measured, sizeof(measured), "%s%s", measured[0] ? ", " : "",
+                   name);
+    if (k < n)
+        say(out[k++], TEXT_LEN, "Q2, Q7 and Q8 put two numbers side by "
+            "side. Host time (Linux mmap/munmap) is what this machine's "
+            "Linux mapping calls cost: Linux's cost, not Xen's. Xen's work "
+            "priced is the model's count of Xen's flushes, IPIs, entry "
+            "writes and page-table frames times the units of "
+            "calibration.json; measured here: %s%s%s. The Arm rules' TLBI "
+            "and cache flushes are counted, not priced.",
+            measured[0] ? measured : "none", user ? "; overridden from " : "",
+            user ? user : "");
+    json_object_foreach((json_t *)json_object_get(cal, "units"), name, u) {
+        const char *src = jstr(u, "source");
+
+        if (src && strncmp(src, "measured", 8) != 0 &&
+            strcmp(name, "null_syscall") != 0 && k < n)
+            say(out[k++], TEXT_LEN, "Priced with %s not measured here: %s",
+                name, src);
+    }
+    json_array_foreach(json_object_get(root, "experiments"), i, e)
+        json_array_foreach(json_object_get(e, "runs"), j, run) {
+            const json_t *p = json_object_get(json_object_get(run, "metrics"),
+                                              "priced_ns");
+
+            if (p && !json_is_number(json_object_get(p, "total_ns"))) {
+                unpriced++;
+                why = why ? why : jstr(p, "why");
+            }
+        }
+    if (unpriced && k < n)
+        say(out[k++], TEXT_LEN, "%zu run%s not priced: %s", unpriced,
+            plural(unpriced), why ? why : "no reason recorded");
+    return k;
+}
+
 /* Results the design rules out: noise, said so, not findings. */
 static size_t design_caveats(const json_t *root, caveat_text *out, size_t n)
 {
@@ -1311,6 +1388,7 @@ static size_t caveats(const json_t *root, caveat_text *out, size_t n)
     k = status_caveat(root, &s, out, n);
     k += machine_caveats(root, &s, out + k, n - k);
     k += run_caveats(root, &s, out + k, n - k);
+    k += pricing_caveats(root, out + k, n - k);
     return k + design_caveats(root, out + k, n - k);
 }
 

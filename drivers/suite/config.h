@@ -113,6 +113,7 @@ struct experiment {
 
 struct suite_config {
     char *path;
+    char *calibration;       /* calibration = "FILE", as a path; NULL */
     struct heap_config model;
     struct run_config run;
     size_t n_experiments;

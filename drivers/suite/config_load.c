@@ -75,10 +75,29 @@ static int read_experiments(struct loader *L, const struct toml_node *a,
     return rc;
 }
 
+/* calibration = "FILE": units to price Xen's mapping work with, from another
+ * machine (docs/calibrate.md); relative to bench.toml's folder. The file
+ * itself is read by the run, which names its lines in errors. */
+static int read_calibration(struct loader *L, const struct toml_node *n,
+                            struct suite_config *c)
+{
+    if (n->type != TOML_STRING || !n->s[0])
+        return fail(L, n->line, "calibration: want a file name in quotes "
+                    "(a calibration.json layout, docs/calibrate.md)");
+    if (n->s[0] == '/' || !L->dir)
+        c->calibration = strdup(n->s);
+    else if (asprintf(&c->calibration, "%s/%s", L->dir, n->s) < 0)
+        c->calibration = NULL;
+    if (!c->calibration)
+        return fail(L, n->line, "out of memory");
+    return 0;
+}
+
 static int read_suite(struct loader *L, const struct toml_node *root,
                       struct suite_config *c)
 {
-    static const char *const top[] = { "model", "run", "experiment", NULL };
+    static const char *const top[] = { "model", "run", "experiment",
+                                       "calibration", NULL };
     struct model_lines ml = { { 0 } };
     const struct toml_node *n;
 
@@ -89,10 +108,13 @@ static int read_suite(struct loader *L, const struct toml_node *root,
             known = known || strcmp(*k, root->kids[i].key) == 0;
         if (!known)
             return fail(L, root->kids[i].line, "unknown %s '%s' at the top "
-                        "level; want [model], [run] or [[experiment]]",
+                        "level; want calibration, [model], [run] or "
+                        "[[experiment]]",
                         root->kids[i].type == TOML_TABLE ? "table" : "key",
                         root->kids[i].key);
     }
+    if ((n = get(root, "calibration")) && read_calibration(L, n, c) != 0)
+        return -1;
     if ((n = get(root, "model")) && read_model(L, n, "[model]", &c->model,
                                                &ml) != 0)
         return -1;
@@ -170,6 +192,7 @@ void config_free(struct suite_config *c)
         experiment_free(&c->experiments[i]);
     free(c->experiments);
     free(c->path);
+    free(c->calibration);
     run_free(&c->run);
     memset(c, 0, sizeof *c);
 }

@@ -23,11 +23,13 @@
 
 #include "drivers/report/answers.h"
 #include "drivers/measure/args.h"
+#include "drivers/measure/calibrate.h"
 #include "drivers/measure/clock.h"
 #include "drivers/measure/host.h"
 #include "drivers/measure/knobs.h"
 #include "drivers/suite/config.h"
 #include "drivers/measure/machine.h"
+#include "drivers/report/priced.h"
 #include "drivers/report/report.h"
 #include "drivers/suite/suite.h"
 #include "workloads/gen.h"
@@ -61,6 +63,8 @@ struct suite {
     char first_error[512];        /* the first of their reasons */
     char failure[768];            /* why the run failed, when it did */
     char trace_key[512], trace_path[PATH_MAX];
+    const char *calib_file;       /* --calibration, else bench.toml's */
+    struct calibration calib;     /* prices each run's Xen mapping work */
 };
 
 static void utc_stamp(char *out, size_t len, const char *fmt)
@@ -531,6 +535,8 @@ static void measure_point(struct suite *s, const struct experiment *e,
                         workload, json, s->trace_path, placements, why,
                         sizeof why) != 0)
         goto failed;
+    if (e->kind != EXP_ACCESS)
+        priced_collect(run, json, &s->calib);
     json_object_set_new(run, "replay", json_string(json + strlen(s->dir) + 1));
     goto out;
 
@@ -705,6 +711,29 @@ static void remove_traces(struct suite *s)
                 strerror(errno));
 }
 
+/*
+ * The units Xen's mapping work is priced with: the quick calibration (a few
+ * seconds), the user's file over it, kept as calibration.json beside
+ * results.json (docs/calibrate.md).
+ */
+static void calibrate(struct suite *s)
+{
+    char path[PATH_MAX], why[1024];
+    json_t *j;
+
+    fprintf(stderr, "xheap run: calibrating Xen's mapping units (quick)\n");
+    calib_init(&s->calib);
+    calib_measure(&s->calib, true, NULL);
+    if (s->calib_file && calib_load_file(&s->calib, s->calib_file, why,
+                                         sizeof why) != 0)
+        fprintf(stderr, "xheap run: %s\n", why);   /* read once already */
+    snprintf(path, sizeof path, "%s/calibration.json", s->dir);
+    j = calib_json(&s->calib);
+    if (!j || json_dump_file(j, path, JSON_INDENT(2)) != 0)
+        fprintf(stderr, "xheap run: cannot write %s\n", path);
+    json_decref(j);
+}
+
 static int prepare(struct suite *s, const struct suite_options *o)
 {
     char why[1024];
@@ -717,6 +746,13 @@ static int prepare(struct suite *s, const struct suite_options *o)
     }
     if (check_only(s) != 0)
         return EXIT_USAGE;
+    s->calib_file = o->calibration ? o->calibration : s->cfg.calibration;
+    calib_init(&s->calib);     /* a bad file is bad input, before any work */
+    if (s->calib_file && calib_load_file(&s->calib, s->calib_file, why,
+                                         sizeof why) != 0) {
+        fprintf(stderr, "xheap run: %s\n", why);
+        return EXIT_USAGE;
+    }
     s->env.cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     s->env.quick = o->quick;
     count_points(s);
@@ -750,8 +786,11 @@ int suite_run(const struct suite_options *o)
     signal(SIGTERM, on_stop);
     signal(SIGHUP, on_stop);      /* its terminal closed: stop as for ^C */
     signal(SIGXFSZ, SIG_IGN);     /* a file-size limit: EFBIG, said */
+    calibrate(&s);
     s.started = clock_s();
     start_results(&s);
+    json_object_set_new(s.root, "calibration", priced_calibration_json(
+        &s.calib, "calibration.json", s.calib_file));
     save_results(&s);
     fprintf(stderr, "xheap run: %zu measurements into %s\n", s.total, s.dir);
     for (size_t i = 0; i < s.cfg.n_experiments && !stop_requested &&

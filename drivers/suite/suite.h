@@ -27,6 +27,7 @@ struct suite_options {
     bool quick;              /* a smaller suite: events and repetitions cut */
     bool keep_traces;        /* keep the generated traces */
     bool list;               /* print the experiments and points, run none */
+    const char *calibration; /* units from this file; NULL: bench.toml's */
     size_t n_only;           /* run only these experiments */
     const char *only[SUITE_MAX_ONLY];
 };
