@@ -113,8 +113,9 @@ void calib_print(const struct calibration *c, FILE *f);
 /* ---- pricing ------------------------------------------------------- */
 
 /*
- * Xen's mapping work for one run, as the replay JSON's "mapping" object
- * counts it: flushes (one flush_area_all of one 4K entry each: a local
+ * Xen's mapping work for one run, from the replay JSON's "mapping" object
+ * (whose "flushes" include the full ones: mapping_counts_from_json takes
+ * them apart): flushes (one flush_area_all of one 4K entry each: a local
  * INVLPG and, with other CPUs online, one IPI round trip), full_flushes
  * (a local full flush and a round trip each), pte_writes, pt_frames
  * (page-table frames allocated, each zeroed), flush_ipis (broadcast

@@ -121,10 +121,6 @@ void priced_run(json_t *run, const json_t *mapping,
         absent(metrics, why);
         return;
     }
-    /* Xen's counts (docs/replay.md): full_flushes are those of the
-     * flushes that flushed the whole TLB; the pricing takes the two apart,
-     * each flush one broadcast either way. */
-    m.flushes = m.flushes > m.full_flushes ? m.flushes - m.full_flushes : 0;
     calib_price(c, &m, 0, &p);
     o = price_json(&p);
     priced_sources(c, true, sources, sizeof sources);
