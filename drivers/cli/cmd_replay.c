@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/faults.h"
@@ -11,6 +12,7 @@
 #include "drivers/cli/cli.h"
 #include "drivers/measure/model_options.h"
 #include "drivers/measure/replay.h"
+#include "drivers/measure/alternate.h"
 
 
 static const char replay_usage[] =
@@ -70,6 +72,8 @@ static const char replay_usage[] =
     "  --fail-unmap-at N  unmap call N fails: its pages stay mapped\n"
     "  --fail-unmap-every P  and every Pth after it\n"
     "\n"
+    ALTERNATE_HELP
+    "\n"
     "docs/replay.md says how the numbers are measured and how to read them.\n";
 
 void cmd_replay_help(FILE *f)
@@ -102,6 +106,7 @@ static const struct option replay_options[] = {
     { "seed",           required_argument, NULL, OPT_SEED },
     MODEL_OPTIONS,
     FAULT_OPTIONS,
+    ALTERNATE_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
     { NULL, 0, NULL, 0 },
 };
@@ -209,6 +214,8 @@ static int replay_option(int c, const char *arg, struct replay_args *a)
     }
     if ((rc = run_option(c, arg, &a->opt)) >= 0)
         return rc;
+    if ((rc = alternate_option(c, arg, &a->opt.alternate)) >= 0)
+        return rc;
     rc = model_option("replay", c, arg, &a->cfg);
     return rc >= 0 ? rc : EXIT_USAGE;
 }
@@ -239,6 +246,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
         return unknown_backend(a->backend);
     if (!a->trace_path)
         return usage_error("replay", "--trace is required");
+    if (a->opt.alternate)
+        return alternate_finish_args(a->opt.alternate, a->backend, &a->cfg);
     return 0;
 }
 
@@ -333,6 +342,9 @@ static int replay_main(struct replay_args *a, struct outputs *o)
         rc = write_outputs(a, o, &r);
     }
     replay_report_free(&r);
+    if (a->opt.alternate)
+        alternate_free(a->opt.alternate);
+    free(a->opt.alternate);
     return rc;
 }
 

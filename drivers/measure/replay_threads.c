@@ -158,10 +158,23 @@ static inline void wait_turn(struct worker *w, const struct slot *s,
         spin_wait_step(&spins);
 }
 
+/* A loop of ITERS empty iterations the compiler cannot remove: the known
+ * delay of PASS_DELAY (alternate.c measures its ns per iteration). */
+HOT void spin_iters(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++)
+        __asm__ volatile("" ::: "memory");
+}
+
+void replay_spin(unsigned iters)
+{
+    spin_iters(iters);
+}
+
 /* The loop every measurement runs; the flags are constants in each copy
  * below, so a batch pass on one thread carries nothing it does not need. */
 HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
-                       const bool multi)
+                       const bool multi, const bool delay)
 {
     struct slot *slots = w->e->slots;
     const struct cev *ev = w->ev;
@@ -190,15 +203,19 @@ HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
         }
         if (multi)
             __atomic_store_n(&s->seq, ev->seq + 1, __ATOMIC_RELEASE);
+        if (delay)
+            spin_iters(w->e->delay_iters);
     }
 }
 
-static void batch_one(struct worker *w)  { replay_stream(w, false, false, false); }
-static void batch_many(struct worker *w) { replay_stream(w, false, false, true); }
-static void record_one(struct worker *w) { replay_stream(w, false, true, false); }
-static void record_many(struct worker *w) { replay_stream(w, false, true, true); }
-static void timed_one(struct worker *w)  { replay_stream(w, true, false, false); }
-static void timed_many(struct worker *w) { replay_stream(w, true, false, true); }
+static void batch_one(struct worker *w)  { replay_stream(w, false, false, false, false); }
+static void batch_many(struct worker *w) { replay_stream(w, false, false, true, false); }
+static void record_one(struct worker *w) { replay_stream(w, false, true, false, false); }
+static void record_many(struct worker *w) { replay_stream(w, false, true, true, false); }
+static void timed_one(struct worker *w)  { replay_stream(w, true, false, false, false); }
+static void timed_many(struct worker *w) { replay_stream(w, true, false, true, false); }
+static void delay_one(struct worker *w)  { replay_stream(w, false, false, false, true); }
+static void delay_many(struct worker *w) { replay_stream(w, false, false, true, true); }
 
 static uint64_t thread_cpu_ns(void)
 {
@@ -216,6 +233,7 @@ void replay_run_chunk(struct worker *w)
         [PASS_BATCH] = { batch_one, batch_many },
         [PASS_RECORD] = { record_one, record_many },
         [PASS_TIMED] = { timed_one, timed_many },
+        [PASS_DELAY] = { delay_one, delay_many },
     };
     uint64_t cpu = thread_cpu_ns();
 

@@ -25,6 +25,7 @@
 #include "drivers/measure/machine.h"
 #include "drivers/report/report.h"
 #include "drivers/suite/suite.h"
+#include "drivers/suite/rounds.h"
 #include "workloads/gen.h"
 
 #define RESULTS_FORMAT  "xheap-results 1"
@@ -427,6 +428,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
     const char *workload = e->workload ? e->workload->name : NULL;
     double t0 = now_s();
     json_t *run = NULL;
+    struct rounds_args ra;
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
         run = json_pack("{s:s, s:s}", "experiment", e->name,
@@ -446,6 +448,9 @@ static void measure_point(struct suite *s, const struct experiment *e,
             goto failed;
         replay_args(a, &pt, s->trace_path, json,
                     answers_want_placements(workload) ? placements : NULL);
+        if (rounds_alternate_args(&pt, s->opt->quick, &ra))   /* rounds.h */
+            for (int k = 0; k < ra.n; k++)
+                arg(a, "%s", ra.v[k]);
     }
     if (run_child(s, a->v, log, e->run.point_timeout_s, why, sizeof why) != 0)
         goto failed;
@@ -550,6 +555,45 @@ static int check_only(const struct suite *s)
     return 0;
 }
 
+/* The instrument's resolution (rounds.h), after the experiments; then
+ * every answer again, so that each can say what is below it. */
+static void measure_resolution(struct suite *s)
+{
+    struct argv_builder *a = calloc(1, sizeof *a);
+    struct rounds_args ra;
+    char why[1024] = "", trace[PATH_MAX], json[PATH_MAX], log[PATH_MAX];
+    json_t *res = NULL, *x;
+    size_t i;
+
+    snprintf(trace, sizeof trace, "%s/traces/resolution.trace", s->dir);
+    snprintf(json, sizeof json, "%s/runs/resolution.json", s->dir);
+    snprintf(log, sizeof log, "%s/runs/resolution.log", s->dir);
+    fprintf(stderr, "== resolution: null against null plus %s ns\n",
+            ROUNDS_RES_DELAYS);
+    if (a && rounds_resolution_trace(trace, why, sizeof why) == 0) {
+        arg(a, "xheap");
+        arg(a, "replay");
+        arg(a, "--backend=null");
+        arg(a, "--trace=%s", trace);
+        arg(a, "--json=%s", json);
+        rounds_resolution_args(s->opt->quick, &ra);
+        for (int k = 0; k < ra.n; k++)
+            arg(a, "%s", ra.v[k]);
+        if (run_child(s, a->v, log, s->cfg.run.point_timeout_s, why,
+                      sizeof why) == 0)
+            res = rounds_resolution_read(json, why, sizeof why);
+    }
+    free(a);
+    if (!res) {
+        fprintf(stderr, "xheap run: resolution not measured: %s\n", why);
+        res = json_pack("{s:n, s:s}", "resolution_ns", "error", why);
+    }
+    json_object_set_new(s->root, "resolution", res);
+    answers_resolution(res);
+    json_array_foreach(s->experiments, i, x)
+        answers_experiment(x, s->experiments, s->dir);
+}
+
 static void finish(struct suite *s)
 {
     char finished[32], why[1024] = "";
@@ -560,6 +604,7 @@ static void finish(struct suite *s)
     json_object_set_new(s->root, "status", json_string(
         stop_requested ? "incomplete" : "complete"));
     answers_figures(s->experiments, s->dir);
+    json_object_set_new(s->root, "answers", answers_list(s->experiments));
     save_results(s);
     rc = report_render(s->dir, why, sizeof why);
     if (why[0])
@@ -632,6 +677,8 @@ int suite_run(const struct suite_options *o)
     for (size_t i = 0; i < s.cfg.n_experiments && !stop_requested; i++)
         if (chosen(&s, &s.cfg.experiments[i]))
             run_experiment(&s, &s.cfg.experiments[i]);
+    if (!stop_requested)
+        measure_resolution(&s);
     if (stop_requested)
         fprintf(stderr, "xheap run: interrupted; %s keeps what finished and "
                 "is marked incomplete\n", s.dir);
