@@ -569,6 +569,9 @@ static void draw_run(struct fig *f, const json_t *x, const json_t *run)
 }
 
 /* q1: the difference xvmalloc - xmalloc at each size, bootstrapped. */
+static bool paired(const json_t *run, struct stats_interval *ci, double *n,
+                   double *excluded);
+
 static void draw_q1_difference(struct fig *f, const json_t *exps)
 {
     const json_t *x, *ra, *rb;
@@ -578,8 +581,16 @@ static void draw_q1_difference(struct fig *f, const json_t *exps)
         if (!figure_of(x) || strcmp(figure_of(x), f->name) != 0)
             continue;
         json_array_foreach(json_object_get(x, "runs"), j, ra) {
+            struct stats_interval pd;
+            double pn, pex;
+
             if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
                 continue;
+            if (paired(ra, &pd, &pn, &pex)) {   /* alternated: the answer's */
+                fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
+                        pd.estimate, pd.lo, pd.hi);
+                continue;
+            }
             json_array_foreach(json_object_get(x, "runs"), k, rb) {
                 double a[MAX_SAMPLES], b[MAX_SAMPLES];
                 struct stats_interval ci;

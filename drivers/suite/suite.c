@@ -53,6 +53,7 @@ struct suite {
     double started;
     bool over_budget_said;
     char trace_key[512], trace_path[PATH_MAX];
+    struct alternated *alt;       /* the experiment's alternated points */
 };
 
 static double now_s(void)
@@ -326,6 +327,23 @@ static int run_child(struct suite *s, char **argv, const char *log,
     return -1;
 }
 
+/* An alternated point's children (rounds.h), each under the point's
+ * timeout. */
+static int child_for_rounds(void *ctx, char **argv, const char *log,
+                            char *why, size_t len)
+{
+    struct suite *s = ctx;
+    const char *timeout = NULL;
+
+    for (char **a = argv; *a; a++)
+        if (strncmp(*a, "--max-seconds=", 14) == 0)
+            timeout = *a + 14;
+    /* The child stops itself by its budget; the timeout is the backstop:
+     * alternate.c's busy-machine limit plus a margin. */
+    return run_child(s, argv, log, timeout ? 4 * atof(timeout) + 30 : 0, why,
+                     len);
+}
+
 /* ---- traces ---- */
 
 /* The generated trace of a point; backends of one point share it. */
@@ -418,6 +436,91 @@ static void say_progress(struct suite *s, const json_t *run, double took)
             err ? "  FAILED: " : "", err ? err : "");
 }
 
+/* ---- alternated points (rounds.h) ---- */
+
+struct alternated {
+    size_t n;
+    struct rounds_job *jobs;
+    struct argv_builder *argv;
+    char (*path)[2][PATH_MAX + 8];   /* the JSON, the log */
+};
+
+static void alternated_free(struct suite *s)
+{
+    if (!s->alt)
+        return;
+    free(s->alt->jobs);
+    free(s->alt->argv);
+    free(s->alt->path);
+    free(s->alt);
+    s->alt = NULL;
+}
+
+/* Before E's points are collected: its alternated points measured,
+ * process by process across them (rounds_schedule). */
+static void alternate_points(struct suite *s, const struct experiment *e)
+{
+    size_t n = config_points(e, &s->env);
+    struct alternated *al = calloc(1, sizeof *al);
+    struct config_point pt;
+    struct rounds_args ra;
+    char why[1024];
+    double t0 = now_s();
+    unsigned procs = 0;
+
+    if (!al || !(al->jobs = calloc(n, sizeof *al->jobs)) ||
+        !(al->argv = calloc(n, sizeof *al->argv)) ||
+        !(al->path = calloc(n, sizeof *al->path))) {
+        s->alt = al;
+        alternated_free(s);
+        return;   /* measure_point says what is missing */
+    }
+    s->alt = al;
+    for (size_t i = 0; i < n && e->kind == EXP_REPLAY; i++) {
+        size_t m = al->n;
+
+        if (config_point(e, &s->env, i, &pt, why, sizeof why) != 0 ||
+            !rounds_alternate_args(&pt, s->opt->quick, &ra) ||
+            point_trace(s, &pt, why, sizeof why) != 0)
+            continue;
+        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
+                 ".json", s->dir, e->name, i, pt.backend);
+        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
+                 ".log", s->dir, e->name, i, pt.backend);
+        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        for (int k = 0; k < ra.n; k++)
+            arg(&al->argv[m], "%s", ra.v[k]);
+        al->jobs[m] = (struct rounds_job){ .argv = al->argv[m].v,
+            .json = al->path[m][0], .log = al->path[m][1],
+            .against = e->backends[1] };
+        al->n++;
+    }
+    if (!al->n)
+        return;
+    fprintf(stderr, "   alternating %zu points, process by process\n", al->n);
+    rounds_schedule(al->jobs, al->n, s->opt->quick, e->run.seed,
+                    &stop_requested, child_for_rounds, s);
+    for (size_t m = 0; m < al->n; m++)
+        procs += al->jobs[m].k;
+    fprintf(stderr, "   %u processes in %.1f s\n", procs, now_s() - t0);
+}
+
+/* What alternate_points left for the point whose JSON is JSON. */
+static int alternated_result(struct suite *s, const char *json, char *why,
+                             size_t len)
+{
+    for (size_t m = 0; s->alt && m < s->alt->n; m++)
+        if (strcmp(s->alt->jobs[m].json, json) == 0) {
+            if (!s->alt->jobs[m].failed)
+                return 0;
+            snprintf(why, len, "%s", s->alt->jobs[m].why);
+            return -1;
+        }
+    snprintf(why, len, "not measured: %s", stop_requested ? "interrupted"
+                                                           : "out of memory");
+    return -1;
+}
+
 static void measure_point(struct suite *s, const struct experiment *e,
                           size_t i, json_t *runs)
 {
@@ -428,7 +531,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
     const char *workload = e->workload ? e->workload->name : NULL;
     double t0 = now_s();
     json_t *run = NULL;
-    struct rounds_args ra;
+    struct rounds_args ra = { 0 };
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
         run = json_pack("{s:s, s:s}", "experiment", e->name,
@@ -452,7 +555,9 @@ static void measure_point(struct suite *s, const struct experiment *e,
             for (int k = 0; k < ra.n; k++)
                 arg(a, "%s", ra.v[k]);
     }
-    if (run_child(s, a->v, log, e->run.point_timeout_s, why, sizeof why) != 0)
+    if (ra.n ? alternated_result(s, json, why, sizeof why)
+             : run_child(s, a->v, log, e->run.point_timeout_s, why,
+                         sizeof why) != 0)
         goto failed;
     if (answers_collect(run, e->kind == EXP_ACCESS ? ANSWERS_ACCESS
                                                    : ANSWERS_REPLAY,
@@ -508,10 +613,12 @@ static void run_experiment(struct suite *s, const struct experiment *e)
     snprintf(sub, sizeof sub, "runs/%s", e->name);
     make_subdir(s->dir, sub);
     fprintf(stderr, "== %s (%s): %zu measurements\n", e->name, e->label, n);
+    alternate_points(s, e);
     for (size_t i = 0; i < n && !stop_requested; i++) {
         measure_point(s, e, i, runs);
         save_results(s);
     }
+    alternated_free(s);
     if (!stop_requested)
         json_object_set_new(x, "status", json_string("complete"));
     answers_experiment(x, s->experiments, s->dir);
