@@ -4,11 +4,12 @@
  * that are not the allocator's, so it is rerun and left out of every
  * interval, and the answer says how many were.
  *
- * Two witnesses, both taken around the pass: the replay threads' CPU share
+ * Two witnesses, both taken by each replay thread around its timed loop
+ * (not around the heap's creation and destruction, whose munmap of a large
+ * model may yield without touching the time): the threads' CPU share
  * (their CPU clock over their wall clock: time off the CPU shows as a
- * share below 1) and thread 0's involuntary context switches
- * (getrusage RUSAGE_THREAD, ru_nivcsw: the scheduler gave the CPU to
- * another task). A switch that cost less than the share can see is not
+ * share below 1) and their involuntary context switches (getrusage
+ * RUSAGE_THREAD, ru_nivcsw: the scheduler gave the CPU to another task). A switch that cost less than the share can see is not
  * contamination: a timer tick or a kworker for a few microseconds moves a
  * pass of milliseconds by less than the resolution, and refusing it would
  * refuse every pass of a busy machine for nothing.
@@ -35,7 +36,7 @@ struct clean_mark {
     long nvcsw, nivcsw;
 };
 
-/* Before a pass: thread 0's context switches so far. */
+/* Before a timed loop: this thread's context switches so far. */
 void clean_start(struct clean_mark *m);
 /* After it: the switches it saw, voluntary and involuntary. */
 void clean_stop(const struct clean_mark *m, uint64_t *nvcsw,

@@ -91,6 +91,7 @@ static void write_rows(struct engine *e, FILE *f);
 struct pass_out {
     uint64_t time_ns;
     uint64_t busy_ns, cpu_ns;      /* threads' wall and CPU time, summed */
+    uint64_t nvcsw, nivcsw;        /* their context switches (clean.h) */
     uint64_t counters[COUNTERS_MAX];
     struct heap_stats stats;
     uint64_t calls[CALL_KINDS], writes, skipped, leaked, waits;
@@ -135,6 +136,8 @@ static int run_one_chunk(struct engine *e, size_t chunk, struct counter_set *cs,
             last = e->w[t].t1;
         po->busy_ns += e->w[t].t1 - e->w[t].t0;
         po->cpu_ns += e->w[t].cpu_ns;
+        po->nvcsw += e->w[t].nvcsw;
+        po->nivcsw += e->w[t].nivcsw;
     }
     po->time_ns += last - first;
     if (rows_to)
@@ -593,11 +596,9 @@ int replay_batch_pass(struct engine *e, bool delay, bool first,
                       struct replay_rep *rep, struct replay_report *r)
 {
     struct counter_set *cs = r->counters.n ? &r->counters : NULL;
-    struct clean_mark mark;
     struct pass_out po;
     int st;
 
-    clean_start(&mark);
     st = run_pass(e, delay ? PASS_DELAY : PASS_BATCH, cs, NULL, &po, r);
     if (st != REPLAY_OK)
         return st;
@@ -611,7 +612,8 @@ int replay_batch_pass(struct engine *e, bool delay, bool first,
         .cpu_share = po.busy_ns ? (double)po.cpu_ns / (double)po.busy_ns : 0,
     };
     memcpy(rep->counters, po.counters, sizeof(rep->counters));
-    clean_stop(&mark, &rep->nvcsw, &rep->nivcsw);
+    rep->nvcsw = po.nvcsw;
+    rep->nivcsw = po.nivcsw;
     rep->contaminated = clean_contaminated(rep->cpu_share, rep->nivcsw);
     return REPLAY_OK;
 }
@@ -622,13 +624,12 @@ static int clean_batch_pass(struct engine *e, struct counter_set *cs,
                             struct pass_out *po, struct replay_rep *rep,
                             struct replay_report *r)
 {
-    struct clean_mark mark;
     int st = REPLAY_OK;
 
     for (unsigned t = 0; t <= CLEAN_RERUNS && st == REPLAY_OK; t++) {
-        clean_start(&mark);
         st = run_pass(e, PASS_BATCH, cs, NULL, po, r);
-        clean_stop(&mark, &rep->nvcsw, &rep->nivcsw);
+        rep->nvcsw = po->nvcsw;
+        rep->nivcsw = po->nivcsw;
         rep->contaminated = po->busy_ns &&
             clean_contaminated((double)po->cpu_ns / (double)po->busy_ns,
                                rep->nivcsw);

@@ -140,7 +140,7 @@ struct replay_rep {
     uint64_t waits;            /* events that waited for another thread's */
     double cpu_share;          /* replay threads' CPU time / their time */
     uint64_t counters[COUNTERS_MAX];   /* summed over chunks */
-    uint64_t nvcsw, nivcsw;    /* thread 0's context switches (clean.h) */
+    uint64_t nvcsw, nivcsw;    /* the threads' context switches (clean.h) */
     bool contaminated;         /* lost the CPU even when rerun: excluded */
 };
 

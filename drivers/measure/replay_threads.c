@@ -235,12 +235,16 @@ void replay_run_chunk(struct worker *w)
         [PASS_TIMED] = { timed_one, timed_many },
         [PASS_DELAY] = { delay_one, delay_many },
     };
-    uint64_t cpu = thread_cpu_ns();
+    struct clean_mark mark;
+    uint64_t cpu;
 
+    clean_start(&mark);   /* clean.h: did it lose the CPU meanwhile? */
+    cpu = thread_cpu_ns();
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns();
     w->cpu_ns = thread_cpu_ns() - cpu;
+    clean_stop(&mark, &w->nvcsw, &w->nivcsw);
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */

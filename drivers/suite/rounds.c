@@ -516,3 +516,111 @@ int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
     }
     return 0;
 }
+
+/* ---- baselines across processes ---- */
+
+unsigned rounds_across_count(const struct config_point *pt)
+{
+    unsigned n = pt->repetitions > ROUNDS_ACROSS_MIN ? pt->repetitions
+                                                     : ROUNDS_ACROSS_MIN;
+
+    return n < ROUNDS_ACROSS_MAX ? n : ROUNDS_ACROSS_MAX;
+}
+
+/* One process of JOB, its JSON beside the point's. */
+static int one_rep(struct rounds_rep_job *job, rounds_child_fn run, void *ctx)
+{
+    char path[4200], log[4200], store[4300];
+    json_error_t err;
+    char **at = NULL, *saved;
+    int rc;
+
+    for (char **a = job->argv; *a; a++)
+        if (strncmp(*a, "--json=", 7) == 0)
+            at = a;
+    if (!at) {
+        snprintf(job->why, sizeof job->why, "no --json among the arguments");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.r%u", job->json, job->k + 1);
+    snprintf(log, sizeof log, "%s.r%u", job->log, job->k + 1);
+    snprintf(store, sizeof store, "--json=%s", path);
+    saved = *at;
+    *at = store;
+    rc = run(ctx, job->argv, log, job->why, sizeof job->why);
+    *at = saved;
+    if (rc != 0)
+        return -1;
+    if (!(job->js[job->k] = json_load_file(path, 0, &err))) {
+        snprintf(job->why, sizeof job->why, "%.700s: %.160s", path, err.text);
+        return -1;
+    }
+    job->k++;
+    return 0;
+}
+
+/* The processes of one point as one child's JSON: the first's, with every
+ * repetition, the exclusions summed and ns_per_op their clean median. */
+static json_t *combine_reps(struct rounds_rep_job *job)
+{
+    json_t *out = json_deep_copy(job->js[0]), *reps = json_array();
+    double clean[ROUNDS_ACROSS_MAX * 4], excluded = 0;
+    size_t n = 0;
+
+    for (unsigned k = 0; k < job->k; k++) {
+        const json_t *rep;
+        size_t i;
+
+        excluded += jnum_at(job->js[k], "excluded_repetitions");
+        json_array_foreach(json_object_get(job->js[k], "repetitions"), i, rep) {
+            json_array_append(reps, (json_t *)rep);
+            if (!json_is_true(json_object_get(rep, "contaminated")) &&
+                n < sizeof clean / sizeof clean[0])
+                clean[n++] = jnum_at(rep, "ns_per_op");
+        }
+    }
+    json_object_set_new(out, "repetitions", reps);
+    json_object_set_new(out, "excluded_repetitions", json_real(excluded));
+    json_object_set_new(out, "processes", json_integer(job->k));
+    if (n)
+        json_object_set_new(out, "ns_per_op",
+                            json_real(median_sorting(clean, n)));
+    return out;
+}
+
+int rounds_across_schedule(struct rounds_rep_job *jobs, size_t n,
+                           unsigned rounds, uint64_t seed,
+                           const volatile sig_atomic_t *stop,
+                           rounds_child_fn run, void *ctx)
+{
+    size_t order[64];
+
+    for (unsigned r = 0; r < rounds && !*stop; r++) {
+        rounds_order(order, n < 64 ? n : 64, seed, r);
+        for (size_t j = 0; j < n && j < 64 && !*stop; j++) {
+            struct rounds_rep_job *job = &jobs[order[j]];
+
+            if (!job->failed && one_rep(job, run, ctx) != 0)
+                job->failed = true;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rounds_rep_job *job = &jobs[i];
+        json_t *out = NULL;
+
+        if (!job->failed && job->k == 0)
+            snprintf(job->why, sizeof job->why, "not measured");
+        if (job->k == 0 || job->failed)
+            job->failed = true;
+        else if (!(out = combine_reps(job)) ||
+                 json_dump_file(out, job->json, JSON_INDENT(1)) != 0) {
+            snprintf(job->why, sizeof job->why, "%.900s: cannot write",
+                     job->json);
+            job->failed = true;
+        }
+        json_decref(out);
+        for (unsigned k = 0; k < job->k; k++)
+            json_decref(job->js[k]);
+    }
+    return 0;
+}

@@ -116,8 +116,30 @@ int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
                     rounds_child_fn run, void *ctx);
 
 /* Whether E's points alternate across processes, round by round: it lists
- * a baseline (preloaded) backend. */
+ * a baseline (preloaded) backend. Each round runs every point once, one
+ * repetition in a process of its own, in an order drawn afresh; at least
+ * ROUNDS_ACROSS_MIN rounds (--quick too), so that every answer built on
+ * them has 5 repetitions a side, each its own process. */
+#define ROUNDS_ACROSS_MIN 5u
+#define ROUNDS_ACROSS_MAX 64u
 bool rounds_across(const struct experiment *e);
+unsigned rounds_across_count(const struct config_point *pt);
+
+struct rounds_rep_job {
+    char **argv;                 /* ends in --repetitions=1 */
+    const char *json, *log;
+    unsigned k;                  /* processes run */
+    json_t *js[ROUNDS_ACROSS_MAX];
+    bool failed;
+    char why[1024];
+};
+
+/* ROUNDS rounds over JOBS, then each job's processes combined into its
+ * JSON: one child's, with every process's repetition. */
+int rounds_across_schedule(struct rounds_rep_job *jobs, size_t n,
+                           unsigned rounds, uint64_t seed,
+                           const volatile sig_atomic_t *stop,
+                           rounds_child_fn run, void *ctx);
 
 /* The resolution child's trace, written to PATH; -1 with WHY. */
 int rounds_resolution_trace(const char *path, char *why, size_t len);

@@ -441,6 +441,7 @@ static void say_progress(struct suite *s, const json_t *run, double took)
 struct alternated {
     size_t n;
     struct rounds_job *jobs;
+    struct rounds_rep_job *reps;  /* baselines across processes instead */
     struct argv_builder *argv;
     char (*path)[2][PATH_MAX + 8];   /* the JSON, the log */
 };
@@ -450,10 +451,51 @@ static void alternated_free(struct suite *s)
     if (!s->alt)
         return;
     free(s->alt->jobs);
+    free(s->alt->reps);
     free(s->alt->argv);
     free(s->alt->path);
     free(s->alt);
     s->alt = NULL;
+}
+
+/* E lists a baseline: every point, one repetition a process, round after
+ * round in an order drawn afresh (rounds_across_schedule). */
+static void across_points(struct suite *s, const struct experiment *e,
+                          size_t n)
+{
+    struct alternated *al = s->alt;
+    struct config_point pt;
+    unsigned rounds = 0;
+    char why[1024];
+    double t0 = now_s();
+
+    if (e->kind != EXP_REPLAY || !(al->reps = calloc(n, sizeof *al->reps)))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        size_t m = al->n;
+
+        if (config_point(e, &s->env, i, &pt, why, sizeof why) != 0 ||
+            point_trace(s, &pt, why, sizeof why) != 0)
+            continue;
+        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
+                 ".json", s->dir, e->name, i, pt.backend);
+        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
+                 ".log", s->dir, e->name, i, pt.backend);
+        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        arg(&al->argv[m], "--repetitions=1");
+        al->reps[m] = (struct rounds_rep_job){ .argv = al->argv[m].v,
+            .json = al->path[m][0], .log = al->path[m][1] };
+        if (rounds_across_count(&pt) > rounds)
+            rounds = rounds_across_count(&pt);
+        al->n++;
+    }
+    if (!al->n)
+        return;
+    fprintf(stderr, "   %u rounds over %zu points, a process each\n",
+            rounds, al->n);
+    rounds_across_schedule(al->reps, al->n, rounds, e->run.seed,
+                           &stop_requested, child_for_rounds, s);
+    fprintf(stderr, "   %.1f s\n", now_s() - t0);
 }
 
 /* Before E's points are collected: its alternated points measured,
@@ -476,6 +518,10 @@ static void alternate_points(struct suite *s, const struct experiment *e)
         return;   /* measure_point says what is missing */
     }
     s->alt = al;
+    if (rounds_across(e)) {
+        across_points(s, e, n);
+        return;
+    }
     for (size_t i = 0; i < n && e->kind == EXP_REPLAY; i++) {
         size_t m = al->n;
 
@@ -509,13 +555,18 @@ static void alternate_points(struct suite *s, const struct experiment *e)
 static int alternated_result(struct suite *s, const char *json, char *why,
                              size_t len)
 {
-    for (size_t m = 0; s->alt && m < s->alt->n; m++)
-        if (strcmp(s->alt->jobs[m].json, json) == 0) {
-            if (!s->alt->jobs[m].failed)
-                return 0;
-            snprintf(why, len, "%s", s->alt->jobs[m].why);
-            return -1;
-        }
+    for (size_t m = 0; s->alt && m < s->alt->n; m++) {
+        bool rep = s->alt->reps != NULL;
+        const char *path = rep ? s->alt->reps[m].json : s->alt->jobs[m].json;
+
+        if (strcmp(path, json) != 0)
+            continue;
+        if (!(rep ? s->alt->reps[m].failed : s->alt->jobs[m].failed))
+            return 0;
+        snprintf(why, len, "%s", rep ? s->alt->reps[m].why
+                                     : s->alt->jobs[m].why);
+        return -1;
+    }
     snprintf(why, len, "not measured: %s", stop_requested ? "interrupted"
                                                            : "out of memory");
     return -1;
@@ -555,7 +606,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
             for (int k = 0; k < ra.n; k++)
                 arg(a, "%s", ra.v[k]);
     }
-    if (ra.n ? alternated_result(s, json, why, sizeof why)
+    if (ra.n || rounds_across(e) ? alternated_result(s, json, why, sizeof why)
              : run_child(s, a->v, log, e->run.point_timeout_s, why,
                          sizeof why) != 0)
         goto failed;
