@@ -171,6 +171,7 @@ static int one_round(struct engine *e, struct alternate *a,
         rd->ns[i] = rep.ns_per_op;
         rd->cpu_share[i] = rep.cpu_share;
         rd->nivcsw[i] = (uint32_t)rep.nivcsw;
+        rd->wait_share[i] = rep.wait_share;
         rd->clean &= !rep.contaminated;
         if (i == 0 && a->tried == 1)
             r->reps[0] = rep;   /* failed, flushes, counters of side 0 */
@@ -301,18 +302,21 @@ static json_t *rounds_json(const struct alternate *a)
     for (unsigned k = 0; k < a->tried; k++) {
         const struct alt_round *rd = &a->rounds[k];
         json_t *order = json_array(), *ns = json_array(),
-               *share = json_array(), *sw = json_array();
+               *share = json_array(), *sw = json_array(),
+               *wait = json_array();
 
         for (unsigned i = 0; i < a->n_sides; i++) {
             json_array_append_new(order, json_integer(rd->order[i]));
             json_array_append_new(ns, json_real(rd->ns[i]));
             json_array_append_new(share, json_real(rd->cpu_share[i]));
             json_array_append_new(sw, json_integer(rd->nivcsw[i]));
+            json_array_append_new(wait, rd->wait_share[i] >= 0 ?
+                                  json_real(rd->wait_share[i]) : json_null());
         }
         json_array_append_new(all, json_pack(
-            "{s:o, s:o, s:o, s:o, s:b}", "order", order, "ns_per_op", ns,
-            "cpu_share", share, "involuntary_switches", sw,
-            "clean", rd->clean));
+            "{s:o, s:o, s:o, s:o, s:o, s:b}", "order", order, "ns_per_op",
+            ns, "cpu_share", share, "involuntary_switches", sw,
+            "run_queue_share", wait, "clean", rd->clean));
     }
     return all;
 }
@@ -336,9 +340,8 @@ json_t *alternate_json(const struct alternate *a)
                      "spin_ns_per_iter", a->ns_per_iter > 0
                          ? json_real(a->ns_per_iter) : json_null(),
                      "rounds", rounds_json(a),
-                     "clean_rule", "a round is left out when a side's CPU "
-                     "share is below 0.98 or it was preempted more than "
-                     "once (clean.h)");
+                     "clean_rule", "a round is left out when a side waited "
+                     "for a CPU more than 2% of its time (clean.h)");
 }
 
 /* ---- options ---- */

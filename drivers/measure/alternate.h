@@ -51,6 +51,7 @@ struct alt_round {
     uint8_t order[ALT_MAX_SIDES];
     double ns[ALT_MAX_SIDES], cpu_share[ALT_MAX_SIDES];
     uint32_t nivcsw[ALT_MAX_SIDES];
+    double wait_share[ALT_MAX_SIDES];   /* clean.h; -1: unknown */
     bool clean;
 };
 

@@ -4,15 +4,17 @@
  * that are not the allocator's, so it is rerun and left out of every
  * interval, and the answer says how many were.
  *
- * Two witnesses, both taken by each replay thread around its timed loop
- * (not around the heap's creation and destruction, whose munmap of a large
- * model may yield without touching the time): the threads' CPU share
- * (their CPU clock over their wall clock: time off the CPU shows as a
- * share below 1) and their involuntary context switches (getrusage
- * RUSAGE_THREAD, ru_nivcsw: the scheduler gave the CPU to another task). A switch that cost less than the share can see is not
- * contamination: a timer tick or a kworker for a few microseconds moves a
- * pass of milliseconds by less than the resolution, and refusing it would
- * refuse every pass of a busy machine for nothing.
+ * The witness, taken by each replay thread around its timed loop (not
+ * around the heap's creation and destruction): the time the thread was
+ * runnable but waiting for a CPU (the run_delay of
+ * /proc/thread-self/schedstat), as a share of its wall time. Decision: not
+ * the CPU share (CPU clock over wall clock) alone, which also falls when
+ * the measured path itself sleeps in the kernel (an unmap waiting for
+ * other CPUs: no directmap reads 0.15 on an idle machine), nor every
+ * involuntary context switch (a tick or a kworker for microseconds moves a
+ * pass of milliseconds by less than the resolution). Where schedstat is
+ * missing, the CPU share and the involuntary switches (getrusage
+ * RUSAGE_THREAD) stand in.
  */
 #ifndef XHEAP_CLEAN_H
 #define XHEAP_CLEAN_H
@@ -20,29 +22,43 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Below this share a pass lost more than 2% of its time to other work:
- * more than the 1 ns or 5% Q1 is asked to resolve would allow. */
-#define CLEAN_MIN_CPU_SHARE 0.98
-/* A pass preempted this often lost the CPU whatever its share says (the
- * thread CPU clock is read outside the timed loop, so a short preemption
- * can hide in its rounding): more than one involuntary switch. */
+/* A pass that waited for a CPU more than 2% of its time lost more than
+ * Q1's 5% target leaves room for. */
+#define CLEAN_MAX_WAIT_SHARE 0.02
+/* Without schedstat: below this CPU share, or more involuntary switches
+ * than this, the pass lost the CPU. */
+#define CLEAN_MIN_CPU_SHARE   0.98
 #define CLEAN_MAX_PREEMPTIONS 1
 /* Reruns of one repetition before it is kept, flagged and excluded: three
  * tries are enough on a quiet machine, and a busy one should not turn a
  * run into an hour. */
 #define CLEAN_RERUNS 2
 
-struct clean_mark {
-    long nvcsw, nivcsw;
+/* What a thread saw over a stretch of time. */
+struct clean_delta {
+    uint64_t nvcsw, nivcsw;     /* context switches */
+    uint64_t wait_ns;           /* runnable, waiting for a CPU */
+    uint64_t window_ns;         /* from clean_start to clean_stop */
+    bool wait_known;            /* schedstat was readable */
 };
 
-/* Before a timed loop: this thread's context switches so far. */
+struct clean_mark {
+    long nvcsw, nivcsw;
+    uint64_t wait_ns, t_ns;
+    bool wait_known;
+};
+
+/* Before: this thread's counts so far. */
 void clean_start(struct clean_mark *m);
-/* After it: the switches it saw, voluntary and involuntary. */
-void clean_stop(const struct clean_mark *m, uint64_t *nvcsw,
-                uint64_t *nivcsw);
-/* Whether a pass with this CPU share and these involuntary switches lost
- * the CPU (a share of 0 means it was not measured: not contaminated). */
-bool clean_contaminated(double cpu_share, uint64_t nivcsw);
+/* After: what changed since M, added to *D. */
+void clean_stop(const struct clean_mark *m, struct clean_delta *d);
+
+/* Whether a pass lost the CPU: D summed over its threads, CPU_SHARE their
+ * CPU time over their wall time. */
+bool clean_contaminated(const struct clean_delta *d, double cpu_share);
+/* The share of D's window spent waiting for a CPU (a wait at its edges,
+ * outside the timed loop, counts too: the pass is rerun rather than
+ * trusted); -1 when unknown. */
+double clean_wait_share(const struct clean_delta *d);
 
 #endif

@@ -91,7 +91,7 @@ static void write_rows(struct engine *e, FILE *f);
 struct pass_out {
     uint64_t time_ns;
     uint64_t busy_ns, cpu_ns;      /* threads' wall and CPU time, summed */
-    uint64_t nvcsw, nivcsw;        /* their context switches (clean.h) */
+    struct clean_delta clean;      /* the threads' summed (clean.h) */
     uint64_t counters[COUNTERS_MAX];
     struct heap_stats stats;
     uint64_t calls[CALL_KINDS], writes, skipped, leaked, waits;
@@ -136,8 +136,11 @@ static int run_one_chunk(struct engine *e, size_t chunk, struct counter_set *cs,
             last = e->w[t].t1;
         po->busy_ns += e->w[t].t1 - e->w[t].t0;
         po->cpu_ns += e->w[t].cpu_ns;
-        po->nvcsw += e->w[t].nvcsw;
-        po->nivcsw += e->w[t].nivcsw;
+        po->clean.nvcsw += e->w[t].clean.nvcsw;
+        po->clean.nivcsw += e->w[t].clean.nivcsw;
+        po->clean.wait_ns += e->w[t].clean.wait_ns;
+        po->clean.window_ns += e->w[t].clean.window_ns;
+        po->clean.wait_known = e->w[t].clean.wait_known;
     }
     po->time_ns += last - first;
     if (rows_to)
@@ -612,9 +615,10 @@ int replay_batch_pass(struct engine *e, bool delay, bool first,
         .cpu_share = po.busy_ns ? (double)po.cpu_ns / (double)po.busy_ns : 0,
     };
     memcpy(rep->counters, po.counters, sizeof(rep->counters));
-    rep->nvcsw = po.nvcsw;
-    rep->nivcsw = po.nivcsw;
-    rep->contaminated = clean_contaminated(rep->cpu_share, rep->nivcsw);
+    rep->nvcsw = po.clean.nvcsw;
+    rep->nivcsw = po.clean.nivcsw;
+    rep->wait_share = clean_wait_share(&po.clean);
+    rep->contaminated = clean_contaminated(&po.clean, rep->cpu_share);
     return REPLAY_OK;
 }
 
@@ -628,11 +632,12 @@ static int clean_batch_pass(struct engine *e, struct counter_set *cs,
 
     for (unsigned t = 0; t <= CLEAN_RERUNS && st == REPLAY_OK; t++) {
         st = run_pass(e, PASS_BATCH, cs, NULL, po, r);
-        rep->nvcsw = po->nvcsw;
-        rep->nivcsw = po->nivcsw;
+        rep->nvcsw = po->clean.nvcsw;
+        rep->nivcsw = po->clean.nivcsw;
+        rep->wait_share = clean_wait_share(&po->clean);
         rep->contaminated = po->busy_ns &&
-            clean_contaminated((double)po->cpu_ns / (double)po->busy_ns,
-                               rep->nivcsw);
+            clean_contaminated(&po->clean,
+                               (double)po->cpu_ns / (double)po->busy_ns);
         if (!rep->contaminated)
             break;
         r->excluded++;

@@ -141,6 +141,7 @@ struct replay_rep {
     double cpu_share;          /* replay threads' CPU time / their time */
     uint64_t counters[COUNTERS_MAX];   /* summed over chunks */
     uint64_t nvcsw, nivcsw;    /* the threads' context switches (clean.h) */
+    double wait_share;         /* their wait for a CPU / their time; -1 */
     bool contaminated;         /* lost the CPU even when rerun: excluded */
 };
 

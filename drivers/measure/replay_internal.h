@@ -104,7 +104,7 @@ struct worker {
     uint64_t waits;                /* events that waited for another thread */
     uint64_t t0, t1;               /* clock_ns around this chunk */
     uint64_t cpu_ns;               /* CPU time it had for the chunk */
-    uint64_t nvcsw, nivcsw;        /* its context switches meanwhile */
+    struct clean_delta clean;      /* whether it lost the CPU (clean.h) */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES] */
     bool unbound;                  /* binding refused */
 } __attribute__((aligned(64)));

@@ -180,6 +180,9 @@ static json_t *reps_json(const struct replay_report *r)
                             json_boolean(rep->contaminated));
         json_object_set_new(json_array_get(a, k), "involuntary_switches",
                             jint(rep->nivcsw));
+        json_object_set_new(json_array_get(a, k), "run_queue_share",
+                            rep->wait_share >= 0 ? json_real(rep->wait_share)
+                                                 : json_null());
     }
     return a;
 }

@@ -244,7 +244,8 @@ void replay_run_chunk(struct worker *w)
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns();
     w->cpu_ns = thread_cpu_ns() - cpu;
-    clean_stop(&mark, &w->nvcsw, &w->nivcsw);
+    w->clean = (struct clean_delta){ 0 };
+    clean_stop(&mark, &w->clean);
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */

@@ -1281,10 +1281,13 @@ static void finish_answer(json_t *x)
         json_object_set_new(ans, "ci95", json_null());
         json_object_set_new(ans, "value", json_null());
     }
-    if (unreliable && isfinite(n))
+    if (unreliable && isfinite(n) && excluded > 0)
         snprintf(text + strlen(text), sizeof text - strlen(text),
                  ": unreliable on this machine (%.0f clean repetitions, "
                  "%.0f lost the CPU)", n, excluded);
+    else if (unreliable && isfinite(n))
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 ": too few repetitions for an interval (%.0f)", n);
     else if (isfinite(n))
         snprintf(text + strlen(text), sizeof text - strlen(text),
                  "; n=%.0f, %.0f excluded", n, excluded);

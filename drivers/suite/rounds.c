@@ -66,8 +66,14 @@ bool rounds_alternate_args(const struct config_point *pt, bool quick,
     return true;
 }
 
+/* Q6 and Q7 compare one backend under two models (64K pages against 4K,
+ * no directmap against one): their points differ in the heap's
+ * configuration, and Q6's in the trace too, so they alternate across
+ * processes, as baselines do. */
 bool rounds_across(const struct experiment *e)
 {
+    if (e->kind == EXP_REPLAY && (e->question == 6 || e->question == 7))
+        return true;
     for (size_t i = 0; i < e->n_backends; i++)
         if (baseline_find(e->backends[i]))
             return true;

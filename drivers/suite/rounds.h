@@ -116,7 +116,8 @@ int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
                     rounds_child_fn run, void *ctx);
 
 /* Whether E's points alternate across processes, round by round: it lists
- * a baseline (preloaded) backend. Each round runs every point once, one
+ * a baseline (preloaded) backend, or its answer compares one backend under
+ * two models (Q6, Q7). Each round runs every point once, one
  * repetition in a process of its own, in an order drawn afresh; at least
  * ROUNDS_ACROSS_MIN rounds (--quick too), so that every answer built on
  * them has 5 repetitions a side, each its own process. */
