@@ -95,8 +95,7 @@ static bool claim(const json_t *a, double *lo, double *hi, bool *unreliable)
 {
     double below = num(a, "below_ns");
 
-    *unreliable = json_is_null(json_object_get(a, "value")) &&
-                  !json_is_true(json_object_get(a, "resolvable"));
+    *unreliable = json_is_true(json_object_get(a, "unreliable"));
     if (!isnan(below)) {
         *lo = -below;
         *hi = below;

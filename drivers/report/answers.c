@@ -798,11 +798,11 @@ static void q1_part(json_t *parts, double size, const struct stats_interval *ci,
         snprintf(out, len, "%s %+.2f [%.2f..%.2f]", label, ci->estimate,
                  ci->lo, ci->hi);
     json_array_append_new(parts, json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:b, s:o}", "label", label,
+        "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
         "value", ok ? json_real(ci->estimate) : json_null(),
         "ci_low", ok && res ? json_real(ci->lo) : json_null(),
         "ci_high", ok && res ? json_real(ci->hi) : json_null(),
-        "n", json_real(n), "resolvable", res,
+        "n", json_real(n), "resolvable", res, "unreliable", !ok,
         "below_ns", ok && !res ? json_real(resolution_ns()) : json_null()));
 }
 
@@ -1301,9 +1301,11 @@ static void finish_answer(json_t *x)
                         json_deep_copy(json_array_get(ci, 1)) : json_null());
     json_object_set_new(ans, "n", num_or_null(n));
     json_object_set_new(ans, "excluded", json_real(excluded));
+    json_object_set_new(ans, "unreliable", json_boolean(unreliable));
+    /* Resolvable: what it says is not below the instrument's resolution
+     * nor lost to too few clean repetitions. */
     if (!json_object_get(ans, "resolvable"))
-        json_object_set_new(ans, "resolvable", json_boolean(
-            !unreliable && !json_is_null(json_object_get(ans, "value"))));
+        json_object_set_new(ans, "resolvable", json_boolean(!unreliable));
 }
 
 json_t *answers_list(const json_t *experiments)

@@ -66,13 +66,17 @@ bool rounds_alternate_args(const struct config_point *pt, bool quick,
     return true;
 }
 
-/* Q6 and Q7 compare one backend under two models (64K pages against 4K,
- * no directmap against one): their points differ in the heap's
- * configuration, and Q6's in the trace too, so they alternate across
- * processes, as baselines do. */
+/* Q6 and Q7 compare one backend's time under two models (64K pages
+ * against 4K, no directmap against one): their points differ in the
+ * heap's configuration, and Q6's in the trace too, so they alternate
+ * across processes, as baselines do. Q6's mixed workload answers with its
+ * waste, which is the same in every repetition: it needs no rounds. */
 bool rounds_across(const struct experiment *e)
 {
-    if (e->kind == EXP_REPLAY && (e->question == 6 || e->question == 7))
+    bool waste = e->workload && strcmp(e->workload->name, "mixed") == 0;
+
+    if (e->kind == EXP_REPLAY &&
+        (e->question == 7 || (e->question == 6 && !waste)))
         return true;
     for (size_t i = 0; i < e->n_backends; i++)
         if (baseline_find(e->backends[i]))
