@@ -340,8 +340,9 @@ json_t *alternate_json(const struct alternate *a)
                      "spin_ns_per_iter", a->ns_per_iter > 0
                          ? json_real(a->ns_per_iter) : json_null(),
                      "rounds", rounds_json(a),
-                     "clean_rule", "a round is left out when a side waited "
-                     "for a CPU more than 2% of its time (clean.h)");
+                     "clean_rule", "a round is left out when a side had "
+                     "the CPU less than 98% of its time and waited for one "
+                     "more than 2% (clean.h)");
 }
 
 /* ---- options ---- */

@@ -73,10 +73,9 @@ double clean_wait_share(const struct clean_delta *d)
 bool clean_contaminated(const struct clean_delta *d, double cpu_share)
 {
     double wait = clean_wait_share(d);
+    bool short_of_cpu = cpu_share > 0 && cpu_share < CLEAN_MIN_CPU_SHARE;
 
-    if (wait >= 0)
-        return wait > CLEAN_MAX_WAIT_SHARE;
-    if (cpu_share > 0 && cpu_share < CLEAN_MIN_CPU_SHARE)
-        return true;
-    return d->nivcsw > CLEAN_MAX_PREEMPTIONS;
+    if (wait >= 0)   /* short of CPU, and for want of one */
+        return short_of_cpu && wait > CLEAN_MAX_WAIT_SHARE;
+    return short_of_cpu || d->nivcsw > CLEAN_MAX_PREEMPTIONS;
 }

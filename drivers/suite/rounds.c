@@ -598,21 +598,47 @@ static json_t *combine_reps(struct rounds_rep_job *job)
     return out;
 }
 
+/* The clean repetitions JOB's processes kept. */
+static unsigned clean_reps(const struct rounds_rep_job *job)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < job->k; k++) {
+        const json_t *rep;
+        size_t i;
+
+        json_array_foreach(json_object_get(job->js[k], "repetitions"), i,
+                           rep)
+            n += !json_is_true(json_object_get(rep, "contaminated"));
+    }
+    return n;
+}
+
 int rounds_across_schedule(struct rounds_rep_job *jobs, size_t n,
                            unsigned rounds, uint64_t seed,
                            const volatile sig_atomic_t *stop,
                            rounds_child_fn run, void *ctx)
 {
     size_t order[64];
+    bool more = true;
 
-    for (unsigned r = 0; r < rounds && !*stop; r++) {
+    /* ROUNDS rounds, then more for the points short of ROUNDS_ACROSS_MIN
+     * clean repetitions (a process that lost the CPU three times keeps
+     * none), up to 2 x ROUNDS more. */
+    for (unsigned r = 0; more && r < 3 * rounds && !*stop; r++) {
+        more = false;
         rounds_order(order, n < 64 ? n : 64, seed, r);
         for (size_t j = 0; j < n && j < 64 && !*stop; j++) {
             struct rounds_rep_job *job = &jobs[order[j]];
 
-            if (!job->failed && one_rep(job, run, ctx) != 0)
+            if (job->failed || job->k == ROUNDS_ACROSS_MAX ||
+                (r >= rounds && clean_reps(job) >= ROUNDS_ACROSS_MIN))
+                continue;
+            more = true;
+            if (one_rep(job, run, ctx) != 0)
                 job->failed = true;
         }
+        more |= r + 1 < rounds;
     }
     for (size_t i = 0; i < n; i++) {
         struct rounds_rep_job *job = &jobs[i];
