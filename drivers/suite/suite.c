@@ -327,8 +327,8 @@ static int run_child(struct suite *s, char **argv, const char *log,
     return -1;
 }
 
-/* An alternated point's children (rounds.h), each under the point's
- * timeout. */
+/* The children of alternated points (rounds.h): Q1's under their own
+ * budget's limit, the others under the suite's point timeout. */
 static int child_for_rounds(void *ctx, char **argv, const char *log,
                             char *why, size_t len)
 {
@@ -340,8 +340,9 @@ static int child_for_rounds(void *ctx, char **argv, const char *log,
             timeout = *a + 14;
     /* The child stops itself by its budget; the timeout is the backstop:
      * alternate.c's busy-machine limit plus a margin. */
-    return run_child(s, argv, log, timeout ? 4 * atof(timeout) + 30 : 0, why,
-                     len);
+    return run_child(s, argv, log, timeout ? 4 * atof(timeout) + 30
+                                          : s->cfg.run.point_timeout_s,
+                     why, len);
 }
 
 /* ---- traces ---- */
