@@ -587,8 +587,9 @@ static void draw_q1_difference(struct fig *f, const json_t *exps)
             if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
                 continue;
             if (paired(ra, &pd, &pn, &pex)) {   /* alternated: the answer's */
-                fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
-                        pd.estimate, pd.lo, pd.hi);
+                if (pn > 0)
+                    fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
+                            pd.estimate, pd.lo, pd.hi);
                 continue;
             }
             json_array_foreach(json_object_get(x, "runs"), k, rb) {
@@ -770,7 +771,9 @@ static bool paired(const json_t *run, struct stats_interval *ci, double *n,
     ci->level = jnum(json_object_get(alt, "level"));
     *n = jnum(json_object_get(alt, "n"));
     *excluded = jnum(json_object_get(alt, "excluded"));
-    return !isnan(ci->estimate);
+    if (isnan(ci->lo) || isnan(ci->hi))
+        *n = 0;   /* no interval: unreliable, whatever the estimate */
+    return true;
 }
 
 /* Whether a difference is at least the resolution: unknown counts as
@@ -1223,23 +1226,42 @@ void answers_resolution(const json_t *res)
 
 /* The clean repetitions of the fewest-sampled run of X and the passes its
  * runs left out (clean.h). */
-static void clean_counts(const json_t *x, double *n, double *excluded)
+static void clean_counts(const json_t *x, double *n, double *excluded,
+                         unsigned *empty, unsigned *runs)
 {
     const json_t *run;
     size_t i;
 
     *n = INFINITY;
     *excluded = 0;
+    *empty = *runs = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
         double v[MAX_SAMPLES], ex = metric(run, "excluded");
 
         if (!ok_run(run))
             continue;
-        if (json_object_get(json_object_get(run, "samples"), "ns_per_op"))
-            *n = fmin(*n, (double)samples(run, "ns_per_op", 1, v));
+        if (json_object_get(json_object_get(run, "samples"), "ns_per_op")) {
+            size_t k = samples(run, "ns_per_op", 1, v);
+
+            *n = fmin(*n, (double)k);
+            *empty += k == 0;
+            (*runs)++;
+        }
         if (!isnan(ex))
             *excluded += ex;
     }
+}
+
+/* Whether an answer in UNIT is a time, which contamination spoils (waste,
+ * failures and orders are the same however busy the machine was). */
+static bool timed_unit(const char *unit)
+{
+    static const char *const timed[] = { "ns/op", "ns/page", "Mops/s", "x" };
+
+    for (size_t i = 0; unit && i < sizeof timed / sizeof timed[0]; i++)
+        if (strcmp(unit, timed[i]) == 0)
+            return true;
+    return false;
 }
 
 static json_t *num_or_null(double v)
@@ -1260,37 +1282,51 @@ static void finish_answer(json_t *x)
     const char *label = json_string_value(json_object_get(x, "label"));
     char text[700];
     double n, excluded;
-    bool unreliable;
+    unsigned empty, runs;
+    bool unreliable, timed;
 
     if (!json_is_object(ans)) {
         set_answer(x, NAN, "", NULL, "not measured: no run of it succeeded");
         ans = json_object_get(x, "answer");
         json_object_set_new(ans, "unreliable", json_true());
     }
-    clean_counts(x, &n, &excluded);
+    clean_counts(x, &n, &excluded, &empty, &runs);
+    timed = timed_unit(json_string_value(json_object_get(ans, "unit")));
+    if (!timed)
+        n = NAN;   /* not a repeated time: contamination does not apply */
     if (json_is_number(json_object_get(ans, "n")))
         n = json_number_value(json_object_get(ans, "n"));
     if (json_is_number(json_object_get(ans, "excluded")))
         excluded = json_number_value(json_object_get(ans, "excluded"));
     ci = json_object_get(ans, "ci95");
     unreliable = json_is_true(json_object_get(ans, "unreliable")) ||
-                 (json_is_array(ci) && n < ANSWER_MIN_CLEAN);
+                 (json_is_array(ci) && n < ANSWER_MIN_CLEAN) ||
+                 (timed && empty > 0 && !json_is_number(json_object_get(ans,
+                                                                  "n")));
     snprintf(text, sizeof text, "%s",
              json_string_value(json_object_get(ans, "text")));
-    if (unreliable && json_is_array(ci)) {
-        json_object_set_new(ans, "ci95", json_null());
+    /* A run with no clean repetition has no time: its number would read
+     * nan or flatter, so the answer says what happened instead. */
+    if (timed && empty > 0 && !json_is_number(json_object_get(ans, "n"))) {
+        snprintf(text, sizeof text, "%s: unreliable on this machine: %u of "
+                 "%u runs kept no clean repetition (%.0f passes lost the "
+                 "CPU)", json_string_value(json_object_get(x, "name")),
+                 empty, runs, excluded);
         json_object_set_new(ans, "value", json_null());
-    }
-    if (unreliable && isfinite(n) && excluded > 0)
+        json_object_set_new(ans, "ci95", json_null());
+        n = 0;
+    } else if (unreliable && isfinite(n)) {
+        json_object_set_new(ans, "ci95", json_null());
+        if (json_is_array(ci))
+            json_object_set_new(ans, "value", json_null());
         snprintf(text + strlen(text), sizeof text - strlen(text),
-                 ": unreliable on this machine (%.0f clean repetitions, "
-                 "%.0f lost the CPU)", n, excluded);
-    else if (unreliable && isfinite(n))
-        snprintf(text + strlen(text), sizeof text - strlen(text),
-                 ": too few repetitions for an interval (%.0f)", n);
-    else if (isfinite(n))
+                 excluded > 0 ? ": unreliable on this machine (%.0f clean "
+                 "repetitions, %.0f lost the CPU)" : ": too few repetitions "
+                 "for an interval (%.0f)", n, excluded);
+    } else if (isfinite(n)) {
         snprintf(text + strlen(text), sizeof text - strlen(text),
                  "; n=%.0f, %.0f excluded", n, excluded);
+    }
     json_object_set_new(ans, "text", json_string(text));
     ci = json_object_get(ans, "ci95");
     json_object_set_new(ans, "question", json_string(label ? label : ""));

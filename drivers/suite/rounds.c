@@ -263,6 +263,22 @@ static double median_sorting(double *v, size_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* A process counts when it kept ROUNDS_MIN_CLEAN clean rounds: one that
+ * a busy machine left with one or two has a median that is noise. */
+static bool good(const struct proc *p)
+{
+    return p->n >= ROUNDS_MIN_CLEAN;
+}
+
+static unsigned good_ones(const struct proc *p, size_t k)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < k; i++)
+        n += good(&p[i]);
+    return n;
+}
+
 /* Student's t, 97.5% point, by degrees of freedom 1 .. 10. */
 static const double t975[] = {
     NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
@@ -288,7 +304,7 @@ static void over_processes(const struct proc *p, size_t k, double *est,
     size_t n = 0;
 
     for (size_t i = 0; i < k; i++)
-        if (p[i].n) {
+        if (good(&p[i])) {
             memcpy(copy, p[i].d, p[i].n * sizeof *copy);
             m[n] = median_sorting(copy, p[i].n);
             sum += m[n++];
@@ -347,6 +363,7 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
     double tried = 0, clean = 0, excluded = 0, seconds = 0, est, lo, hi;
     double a[ROUNDS_MAX_PROCS];
     bool reached = true;
+    size_t kept_rounds = 0;
 
     for (size_t i = 0; i < k; i++) {
         const json_t *ai = json_object_get(js[i], "alternation");
@@ -356,7 +373,9 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
 
         memcpy(copy, p[i].a, p[i].n * sizeof *copy);
         a[i] = p[i].n ? median_sorting(copy, p[i].n) : NAN;
-        if (rep && p[i].n) {
+        if (good(&p[i]))
+            kept_rounds += p[i].n;
+        if (rep && good(&p[i])) {
             json_object_set_new(rep, "ns_per_op", json_real(a[i]));
             json_object_set_new(rep, "contaminated", json_false());
             json_array_append_new(reps, rep);
@@ -391,8 +410,10 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
         "estimate", isnan(est) ? json_null() : json_real(est),
         "ci_low", isnan(lo) ? json_null() : json_real(lo),
         "ci_high", isnan(hi) ? json_null() : json_real(hi),
-        "level", STATS_LEVEL95, "n", (json_int_t)clean,
-        "processes", (json_int_t)k));
+        "level", STATS_LEVEL95,
+        /* the rounds behind the interval: none without one */
+        "n", (json_int_t)(isnan(lo) ? 0 : kept_rounds),
+        "processes", (json_int_t)good_ones(p, k)));
     return out;
 }
 
@@ -404,7 +425,7 @@ static bool narrow(const struct proc *p, size_t k)
     size_t n = 0;
 
     for (size_t i = 0; i < k; i++)
-        if (p[i].n) {
+        if (good(&p[i])) {
             memcpy(copy, p[i].a, p[i].n * sizeof *copy);
             meds[n++] = median_sorting(copy, p[i].n);
         }
@@ -464,7 +485,7 @@ static bool wants_more(const struct rounds_job *job, bool over_budget)
 {
     if (job->failed || job->k == ROUNDS_MAX_PROCS)
         return false;
-    if (job->k < ROUNDS_MIN_PROCS)
+    if (good_ones(job->p, job->k) < ROUNDS_MIN_PROCS)
         return true;
     return !over_budget && !narrow(job->p, job->k);
 }
