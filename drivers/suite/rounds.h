@@ -35,7 +35,8 @@
  * ROUNDS_MIN_PROCS-th of it, and the experiment as a whole twice it per
  * point before no point gets more than ROUNDS_MIN_PROCS processes (full
  * suite, --quick). The default suite has 7 such points (q1-small and
- * q1-pairs' six sizes): at most 3.5 min, 42 s with --quick. */
+ * q1-pairs' six sizes): at most 3.5 min, 42 s with --quick, past
+ * which each point stops at ROUNDS_MIN_PROCS processes. */
 #define ROUNDS_BUDGET_S       15.0
 #define ROUNDS_QUICK_BUDGET_S 3.0
 #define ROUNDS_EXPERIMENT_BUDGETS 2.0
@@ -73,15 +74,16 @@ bool rounds_alternate_args(const struct config_point *pt, bool quick,
  * address-space layout, its CPU and the machine's state of the moment, and
  * two processes of the same point differ by more than one process's
  * interval says (measured here: 0.8 [0.3..1.2] against 1.4 [1.3..1.8] ns
- * for the same 64-byte pairs). So an alternated point runs in
+ * for the same 64-byte pairs; 0.25 to 2.6 ns for 256-byte pairs in ten
+ * processes in a row). So an alternated point runs in
  * ROUNDS_MIN_PROCS processes at least, more while the combined interval is
  * wider than the target and the budget lasts (ROUNDS_MAX_PROCS at most),
  * and the interval is Student's over the processes' median paired
  * differences (rounds.c says why not a bootstrap). Its samples are the
  * processes' medians.
  */
-#define ROUNDS_MIN_PROCS       3u
-#define ROUNDS_MAX_PROCS       8u
+#define ROUNDS_MIN_PROCS       5u
+#define ROUNDS_MAX_PROCS       10u
 
 /* Runs one child: ARGV, its output into LOG; 0 or -1 with WHY. */
 typedef int (*rounds_child_fn)(void *ctx, char **argv, const char *log,
