@@ -51,7 +51,7 @@ TEST_EXTRA :=
 FRAGMENTS  := $(sort $(wildcard */*.mk */*/*.mk */*/*/*.mk))
 include $(FRAGMENTS)
 
-.PHONY: all deps test bench clean
+.PHONY: all deps test bench clean check-replication
 all: $(BUILD)/xheap $(EXTRA_BINS)
 
 deps: $(DEPS_STAMP)
@@ -95,6 +95,12 @@ SAN_TESTS := $(BUILD)/tests/san/test_model_check $(BUILD)/tests/san/test_replay
 
 test: $(TEST_BIN) $(BUILD)/xheap $(EXTRA_BINS) $(SAN_TESTS) $(TEST_EXTRA)
 	@tests/run.sh $(BUILD)
+
+# Two runs of one revision must agree (tests/test_replication.c): the
+# quick suite twice, or the full one with FULL=1. make test runs the same
+# check on Q1's experiments only.
+check-replication: $(BUILD)/tests/test_replication $(BUILD)/xheap
+	XHEAP_REPLICATION=$(if $(FULL),full,quick) $(BUILD)/tests/test_replication
 
 # make bench QUICK=1 runs the quick suite; BENCH=file another bench.toml.
 BENCH ?= bench.toml

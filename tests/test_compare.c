@@ -273,7 +273,9 @@ static void test_options_move_the_verdict(void **state)
 
     assert_true(significant(doc, Q1 "xvmalloc/size=2048", "ns_per_op"));
     json_decref(doc);
-    doc = compare_json("--alpha", "0.001");   /* p = 0.0043 no longer passes */
+    /* p = 0.0043 no longer passes; 2 / 3432 does, Holm-adjusted for the
+     * rows tested (issue 11: many rows at once must not cry wolf). */
+    doc = compare_json("--alpha", "0.01");
     assert_false(significant(doc, Q1 "xmalloc/size=2048", "ns_per_op"));
     assert_true(significant(doc, Q1 "xvmalloc/size=64", "ns_per_op"));
     json_decref(doc);

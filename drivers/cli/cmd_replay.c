@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/heap.h"
@@ -10,6 +11,7 @@
 #include "drivers/cli/cli.h"
 #include "drivers/measure/knobs.h"
 #include "drivers/measure/replay.h"
+#include "drivers/measure/alternate.h"
 
 
 static const char replay_usage[] =
@@ -57,6 +59,8 @@ static const char faults_usage[] =
 
 static const char replay_usage_end[] =
     "\n"
+    ALTERNATE_HELP
+    "\n"
     "docs/replay.md says how the numbers are measured and how to read them.\n";
 
 void cmd_replay_help(FILE *f)
@@ -92,6 +96,7 @@ static const struct option own_options[] = {
     { "json",           required_argument, NULL, OPT_JSON },
     { "placements",     required_argument, NULL, OPT_PLACEMENTS },
     { "seed",           required_argument, NULL, OPT_SEED },
+    ALTERNATE_OPTIONS,
     { "help",           no_argument,       NULL, OPT_HELP },
 };
 
@@ -200,6 +205,8 @@ static int replay_option(int c, const char *arg, struct replay_args *a)
     }
     if ((rc = run_option(c, arg, &a->opt)) >= 0)
         return rc;
+    if ((rc = alternate_option(c, arg, &a->opt.alternate)) >= 0)
+        return rc;
     rc = knob_option("replay", c, arg, &a->cfg);
     return rc >= 0 ? rc : EXIT_USAGE;
 }
@@ -233,7 +240,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
         return unknown_backend(a->backend);
     if (!a->trace_path)
         return usage_error("replay", "--trace is required");
-    return knobs_check_options("replay", &a->cfg, KNOB_N);
+    if ((rc = knobs_check_options("replay", &a->cfg, KNOB_N)) != 0)
+        return rc;
+    if (a->opt.alternate)
+        return alternate_finish_args(a->opt.alternate, a->backend, &a->cfg);
+    return 0;
 }
 
 /* ---- output -------------------------------------------------------- */
@@ -327,6 +338,9 @@ static int replay_main(struct replay_args *a, struct outputs *o)
         rc = write_outputs(a, o, &r);
     }
     replay_report_free(&r);
+    if (a->opt.alternate)
+        alternate_free(a->opt.alternate);
+    free(a->opt.alternate);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include "backends/names.h"
 #include "drivers/measure/host.h"
+#include "drivers/measure/alternate.h"
 #include "drivers/measure/replay_internal.h"
 #include "drivers/measure/stats.h"
 
@@ -87,6 +88,7 @@ static void write_rows(struct engine *e, FILE *f);
 struct pass_out {
     uint64_t time_ns;
     uint64_t busy_ns, cpu_ns;      /* threads' wall and CPU time, summed */
+    struct clean_delta clean;      /* the threads' summed (clean.h) */
     uint64_t counters[COUNTERS_MAX];
     struct heap_stats stats;
     uint64_t calls[CALL_KINDS], writes, skipped, leaked, waits;
@@ -131,6 +133,11 @@ static int run_one_chunk(struct engine *e, size_t chunk, struct counter_set *cs,
             last = e->w[t].t1;
         po->busy_ns += e->w[t].t1 - e->w[t].t0;
         po->cpu_ns += e->w[t].cpu_ns;
+        po->clean.nvcsw += e->w[t].clean.nvcsw;
+        po->clean.nivcsw += e->w[t].clean.nivcsw;
+        po->clean.wait_ns += e->w[t].clean.wait_ns;
+        po->clean.window_ns += e->w[t].clean.window_ns;
+        po->clean.wait_known = e->w[t].clean.wait_known;
     }
     po->time_ns += last - first;
     if (rows_to)
@@ -512,6 +519,57 @@ static void keep_rep(struct replay_report *r, unsigned k, bool batch,
         rep->timed_ns = po->time_ns;
 }
 
+/* For alternate.c: one measured batch pass of E's current backend. */
+int replay_batch_pass(struct engine *e, bool delay, bool first,
+                      struct replay_rep *rep, struct replay_report *r)
+{
+    struct counter_set *cs = r->counters.n ? &r->counters : NULL;
+    struct pass_out po;
+    int st;
+
+    st = run_pass(e, delay ? PASS_DELAY : PASS_BATCH, cs, NULL, &po, r);
+    if (st != REPLAY_OK)
+        return st;
+    if (first)
+        keep_first(r, &po);
+    *rep = (struct replay_rep){
+        .time_ns = po.time_ns, .failed = po.stats.failed,
+        .flushes = po.stats.flushes, .waits = po.waits,
+        .ns_per_op = r->trace.events ? (double)po.time_ns /
+                                       (double)r->trace.events : 0,
+        .cpu_share = po.busy_ns ? (double)po.cpu_ns / (double)po.busy_ns : 0,
+    };
+    memcpy(rep->counters, po.counters, sizeof(rep->counters));
+    rep->nvcsw = po.clean.nvcsw;
+    rep->nivcsw = po.clean.nivcsw;
+    rep->wait_share = clean_wait_share(&po.clean);
+    rep->contaminated = clean_contaminated(&po.clean, rep->cpu_share);
+    return REPLAY_OK;
+}
+
+/* A measured batch pass that lost the CPU (clean.h) is rerun, at most
+ * CLEAN_RERUNS times; if every try lost it, the last is kept, flagged. */
+static int clean_batch_pass(struct engine *e, struct counter_set *cs,
+                            struct pass_out *po, struct replay_rep *rep,
+                            struct replay_report *r)
+{
+    int st = REPLAY_OK;
+
+    for (unsigned t = 0; t <= CLEAN_RERUNS && st == REPLAY_OK; t++) {
+        st = run_pass(e, PASS_BATCH, cs, NULL, po, r);
+        rep->nvcsw = po->clean.nvcsw;
+        rep->nivcsw = po->clean.nivcsw;
+        rep->wait_share = clean_wait_share(&po->clean);
+        rep->contaminated = po->busy_ns &&
+            clean_contaminated(&po->clean,
+                               (double)po->cpu_ns / (double)po->busy_ns);
+        if (!rep->contaminated)
+            break;
+        r->excluded++;
+    }
+    return st;
+}
+
 /* Warm-up, then the repetitions; placements come from the first warm-up
  * pass, or from one extra unmeasured pass when there is none. */
 static int run_passes(struct engine *e, const struct replay_options *o,
@@ -522,6 +580,8 @@ static int run_passes(struct engine *e, const struct replay_options *o,
     unsigned warm = r->warmup;
     int st = REPLAY_OK;
 
+    if (o->alternate)
+        return alternate_passes(e, o->alternate, r);
     if (o->placements && warm == 0) {
         warm = 1;
         r->placements_pass = true;
@@ -531,7 +591,7 @@ static int run_passes(struct engine *e, const struct replay_options *o,
                       NULL, i == 0 ? o->placements : NULL, &po, r);
     for (unsigned k = 0; k < r->repetitions && st == REPLAY_OK; k++) {
         if (o->timing != TIMING_OP &&
-            (st = run_pass(e, PASS_BATCH, cs, NULL, &po, r)) == REPLAY_OK)
+            (st = clean_batch_pass(e, cs, &po, &r->reps[k], r)) == REPLAY_OK)
             keep_rep(r, k, true, &po);
         if (st == REPLAY_OK && o->timing != TIMING_BATCH &&
             (st = run_pass(e, PASS_TIMED, o->timing == TIMING_OP ? cs : NULL,
@@ -565,6 +625,9 @@ static void thread_notes(const struct engine *e, struct replay_report *r)
         note(r, "replay threads had the CPU %.0f %% of the measured time: "
              "other work competed for it, so times are inflated",
              100 * r->cpu_share.median);
+    if (r->excluded)
+        note(r, "%u measured passes lost the CPU (clean.h) and were rerun "
+             "and left out", r->excluded);
     if (r->opt.timing == TIMING_OP)
         note(r, "--timing op: ns/op includes a timer read around every call");
 }
@@ -641,10 +704,19 @@ int replay_measure(const struct replay_options *o,
         st = measure(&e, o, r);
     if (st == REPLAY_OK) {
         double v[r->n_reps ? r->n_reps : 1];
+        unsigned n = 0;
 
-        for (unsigned k = 0; k < r->n_reps; k++)
-            v[k] = r->reps[k].ns_per_op;
-        spread_of(v, r->n_reps, &r->ns_per_op);
+        for (unsigned k = 0; k < r->n_reps; k++)   /* clean.h: only these */
+            if (!r->reps[k].contaminated)
+                v[n++] = r->reps[k].ns_per_op;
+        if (n == 0 && r->n_reps) {   /* none clean: all, and a note says */
+            for (unsigned k = 0; k < r->n_reps; k++)
+                v[k] = r->reps[k].ns_per_op;
+            n = r->n_reps;
+            note(r, "no repetition had the CPU to itself: ns/op is the "
+                 "median of inflated times");
+        }
+        spread_of(v, n, &r->ns_per_op);
         for (unsigned k = 0; k < r->n_reps; k++)
             v[k] = r->reps[k].cpu_share;
         spread_of(v, r->n_reps, &r->cpu_share);

@@ -53,6 +53,7 @@
 #include <jansson.h>
 
 #include "backends/heap.h"
+#include "drivers/measure/clean.h"
 #include "drivers/measure/counters.h"
 #include "drivers/measure/histogram.h"
 #include "drivers/measure/threads.h"
@@ -100,6 +101,8 @@ struct replay_options {
                                   "none": no counters */
     FILE *placements;          /* the placements CSV goes here; NULL: none */
     uint64_t seed;             /* recorded with the result only */
+    struct alternate *alternate;   /* NULL, or rounds alternating this
+                                      backend with others (alternate.h) */
 };
 
 /* One thread, pin none, no peers, auto warm-up and repetitions, both
@@ -138,6 +141,9 @@ struct replay_rep {
     uint64_t waits;            /* events that waited for another thread's */
     double cpu_share;          /* replay threads' CPU time / their time */
     uint64_t counters[COUNTERS_MAX];   /* summed over chunks */
+    uint64_t nvcsw, nivcsw;    /* the threads' context switches (clean.h) */
+    double wait_share;         /* their wait for a CPU / their time; -1 */
+    bool contaminated;         /* lost the CPU even when rerun: excluded */
 };
 
 enum replay_status {
@@ -172,7 +178,9 @@ struct replay_report {
     /* Over the repetitions. */
     struct replay_rep *reps;
     unsigned n_reps;
-    struct spread ns_per_op;       /* batch */
+    unsigned excluded;             /* measured passes that lost the CPU
+                                      (clean.h): rerun or flagged */
+    struct spread ns_per_op;       /* batch, clean repetitions */
     struct spread cpu_share;       /* below 1: other work had the CPUs */
     bool latencies;                /* timed passes ran */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES],

@@ -83,6 +83,8 @@ enum pass_kind {
     PASS_BATCH,     /* no clock read per call */
     PASS_RECORD,    /* batch, keeping placements: an unmeasured pass */
     PASS_TIMED,     /* every call timed into the histograms */
+    PASS_DELAY,     /* batch, with delay_iters of spin after every event
+                       (alternate.c: the instrument's known resolution) */
     PASS_QUIT,      /* tells the replay threads to leave */
 };
 
@@ -102,6 +104,7 @@ struct worker {
     uint64_t waits;                /* events that waited for another thread */
     uint64_t t0, t1;               /* clock_ns around this chunk */
     uint64_t cpu_ns;               /* CPU time it had for the chunk */
+    struct clean_delta clean;      /* whether it lost the CPU (clean.h) */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES] */
     bool unbound;                  /* binding refused */
 } __attribute__((aligned(64)));
@@ -122,6 +125,7 @@ struct engine {
     uint64_t overhead;             /* timer ticks taken off each latency */
     struct topology *topo;
     const struct thread_plan *plan;
+    unsigned delay_iters;          /* PASS_DELAY: spin iterations per event */
 };
 
 /* The error into R's message; returns STATUS. */
@@ -147,7 +151,16 @@ int replay_decode(struct ctrace *c, const char *path, unsigned threads,
                   struct replay_report *r);
 int ctrace_load(struct ctrace *c, size_t i, struct replay_report *r);
 
+/* replay.c, for alternate.c: one measured batch pass (PASS_DELAY when
+ * E->delay_iters or DELAY) on a fresh heap of E->backend and E->cfg, into
+ * REP; the first pass of a run (FIRST) also fills R's single values. */
+int replay_batch_pass(struct engine *e, bool delay, bool first,
+                      struct replay_rep *rep, struct replay_report *r);
+
 /* replay_threads.c */
+/* The spin PASS_DELAY adds after each event; alternate.c calibrates it. */
+void replay_spin(unsigned iters);
+
 int replay_split_chunk(struct engine *e);
 void replay_run_chunk(struct worker *w);
 int replay_start_workers(struct engine *e, struct replay_report *r);

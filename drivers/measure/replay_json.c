@@ -1,6 +1,7 @@
 /* The result of one replay: the --json object (CONTRACT keys, then the
  * rest) and the short human summary. */
 #include "drivers/measure/replay.h"
+#include "drivers/measure/alternate.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -169,6 +170,13 @@ static json_t *reps_json(const struct replay_report *r)
             "flushes", (json_int_t)rep->flushes,
             "waits", (json_int_t)rep->waits,
             "counters", rep_counters(r, rep)));
+        json_object_set_new(json_array_get(a, k), "contaminated",
+                            json_boolean(rep->contaminated));
+        json_object_set_new(json_array_get(a, k), "involuntary_switches",
+                            jint(rep->nivcsw));
+        json_object_set_new(json_array_get(a, k), "run_queue_share",
+                            rep->wait_share >= 0 ? json_real(rep->wait_share)
+                                                 : json_null());
     }
     return a;
 }
@@ -315,6 +323,9 @@ json_t *replay_json(const struct replay_report *r)
         "repetitions", (json_int_t)r->n_reps,
         "timing", replay_timing_name(r->opt.timing)));
     set(root, "repetitions", reps_json(r));
+    set(root, "excluded_repetitions", jint(r->excluded));   /* clean.h */
+    if (r->opt.alternate)
+        set(root, "alternation", alternate_json(r->opt.alternate));
     set(root, "latency_by_size_ns", latency_extras(r, "size"));
     set(root, "latency_histogram_ns", latency_extras(r, "hist"));
     set(root, "timer", timer_json(&r->timer));

@@ -158,10 +158,23 @@ static inline void wait_turn(struct worker *w, const struct slot *s,
         spin_wait_step(&spins);
 }
 
+/* A loop of ITERS empty iterations the compiler cannot remove: the known
+ * delay of PASS_DELAY (alternate.c measures its ns per iteration). */
+HOT void spin_iters(unsigned iters)
+{
+    for (unsigned i = 0; i < iters; i++)
+        __asm__ volatile("" ::: "memory");
+}
+
+void replay_spin(unsigned iters)
+{
+    spin_iters(iters);
+}
+
 /* The loop every measurement runs; the flags are constants in each copy
  * below, so a batch pass on one thread carries nothing it does not need. */
 HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
-                       const bool multi)
+                       const bool multi, const bool delay)
 {
     struct slot *slots = w->e->slots;
     const struct cev *ev = w->ev;
@@ -190,15 +203,19 @@ HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
         }
         if (multi)
             __atomic_store_n(&s->seq, ev->seq + 1, __ATOMIC_RELEASE);
+        if (delay)
+            spin_iters(w->e->delay_iters);
     }
 }
 
-static void batch_one(struct worker *w)  { replay_stream(w, false, false, false); }
-static void batch_many(struct worker *w) { replay_stream(w, false, false, true); }
-static void record_one(struct worker *w) { replay_stream(w, false, true, false); }
-static void record_many(struct worker *w) { replay_stream(w, false, true, true); }
-static void timed_one(struct worker *w)  { replay_stream(w, true, false, false); }
-static void timed_many(struct worker *w) { replay_stream(w, true, false, true); }
+static void batch_one(struct worker *w)  { replay_stream(w, false, false, false, false); }
+static void batch_many(struct worker *w) { replay_stream(w, false, false, true, false); }
+static void record_one(struct worker *w) { replay_stream(w, false, true, false, false); }
+static void record_many(struct worker *w) { replay_stream(w, false, true, true, false); }
+static void timed_one(struct worker *w)  { replay_stream(w, true, false, false, false); }
+static void timed_many(struct worker *w) { replay_stream(w, true, false, true, false); }
+static void delay_one(struct worker *w)  { replay_stream(w, false, false, false, true); }
+static void delay_many(struct worker *w) { replay_stream(w, false, false, true, true); }
 
 /* The wall clock inside, the thread's CPU clock (a system call) outside:
  * their ratio tells whether something else had the CPU meanwhile. */
@@ -208,13 +225,19 @@ void replay_run_chunk(struct worker *w)
         [PASS_BATCH] = { batch_one, batch_many },
         [PASS_RECORD] = { record_one, record_many },
         [PASS_TIMED] = { timed_one, timed_many },
+        [PASS_DELAY] = { delay_one, delay_many },
     };
-    uint64_t cpu = clock_thread_ns();
+    struct clean_mark mark;
+    uint64_t cpu;
 
+    clean_start(&mark);   /* clean.h: did it lose the CPU meanwhile? */
+    cpu = clock_thread_ns();
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns();
     w->cpu_ns = clock_thread_ns() - cpu;
+    w->clean = (struct clean_delta){ 0 };
+    clean_stop(&mark, &w->clean);
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */

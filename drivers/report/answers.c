@@ -23,12 +23,50 @@
 #define MAX_ORDERS   64
 #define MAX_ROUNDS   1024   /* aging probe rounds kept for q4_fragmentation */
 #define MIB          (1024.0 * 1024.0)
+/* Fewer clean repetitions a side than this and an answer has no interval
+ * worth printing: it says it is unreliable on this machine instead. Five
+ * is the fewest the issue allows; a median's exact 95% interval needs 6,
+ * which the suite's alternated points get (rounds.h). */
+#define ANSWER_MIN_CLEAN 5
+
+/* The instrument's resolution (answers_resolution), for the answers. */
+static json_t *the_resolution;
 
 /* ---- reading what a child wrote ---- */
 
 static void put_metric(json_t *m, const char *name, double v)
 {
     json_object_set_new(m, name, isnan(v) ? json_null() : json_real(v));
+}
+
+/* An alternated run (alternate.h): the paired difference of each other
+ * side against this run's backend, and how many rounds were left out. */
+static void collect_alternation(json_t *metrics, const json_t *alt)
+{
+    const json_t *side, *d;
+    json_t *out;
+    size_t i;
+
+    if (!json_is_object(alt))
+        return;
+    json_array_foreach(json_object_get(alt, "sides"), i, side) {
+        if (i == 0 || !(d = json_object_get(side, "difference")))
+            continue;
+        out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
+                        "against", json_object_get(side, "backend"),
+                        "estimate", json_object_get(d, "estimate"),
+                        "ci_low", json_object_get(d, "ci_low"),
+                        "ci_high", json_object_get(d, "ci_high"),
+                        "level", json_object_get(d, "level"),
+                        "n", json_object_get(d, "n"),
+                        "excluded", json_object_get(alt, "rounds_excluded"),
+                        "target_reached", json_object_get(alt,
+                                                          "target_reached"),
+                        "against_median", json_object_get(side, "median"));
+        if (out)
+            json_object_set_new(metrics, "alternation", out);
+        return;   /* the suite alternates two sides */
+    }
 }
 
 static void collect_replay(json_t *run, const json_t *j)
@@ -54,12 +92,16 @@ static void collect_replay(json_t *run, const json_t *j)
     json_t *reps = json_object_get(j, "repetitions"), *rep;
     size_t i;
 
+    /* A repetition that lost the CPU (clean.h) is no sample. */
     json_array_foreach(reps, i, rep)
-        if (json_is_number(json_object_get(rep, "ns_per_op")))
+        if (json_is_number(json_object_get(rep, "ns_per_op")) &&
+            !json_is_true(json_object_get(rep, "contaminated")))
             json_array_append(ns, json_object_get(rep, "ns_per_op"));
     json_object_set_new(samples, "ns_per_op", ns);
     for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
         put_metric(metrics, keep[i].name, jpath(j, keep[i].path));
+    put_metric(metrics, "excluded", jpath(j, "excluded_repetitions"));
+    collect_alternation(metrics, json_object_get(j, "alternation"));
     json_object_set(metrics, "counters", json_object_get(j, "counters"));
     json_object_set_new(run, "samples", samples);
     json_object_set_new(run, "metrics", metrics);
@@ -284,9 +326,84 @@ static void answer_generic(json_t *x)
                workload_name(first_run(x)), list[0] ? list : "no data");
 }
 
-static bool at_size(const json_t *run, double size)
+/* ---- Q1: paired differences from the alternated runs ---- */
+
+/* The resolution of this run (rounds.h), or NaN while none is known. */
+static double resolution_ns(void)
 {
-    return sweep(run, "size") == size;
+    return jnum(json_object_get(the_resolution, "resolution_ns"));
+}
+
+/* Whether a difference is at least the resolution: unknown counts as
+ * resolvable (the interval then speaks alone). */
+static bool resolvable(double estimate)
+{
+    double res = resolution_ns();
+
+    return isnan(res) || fabs(estimate) >= res;
+}
+
+/* One size of q1-pairs: "64 B +1.2 [0.8..1.6]" or "64 B below 0.5". */
+static void q1_part(json_t *parts, double size, const struct stats_interval *ci,
+                    double n, bool ok, char *out, size_t len)
+{
+    bool res = ok && resolvable(ci->estimate);
+    char label[32];
+
+    snprintf(label, sizeof label, "%.0f B", size);
+    if (!ok)
+        snprintf(out, len, "%s unreliable", label);
+    else if (!res)
+        snprintf(out, len, "%s below %.2g", label, resolution_ns());
+    else
+        snprintf(out, len, "%s %+.2f [%.2f..%.2f]", label, ci->estimate,
+                 ci->lo, ci->hi);
+    json_array_append_new(parts, json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
+        "value", ok ? json_real(ci->estimate) : json_null(),
+        "ci_low", ok && res ? json_real(ci->lo) : json_null(),
+        "ci_high", ok && res ? json_real(ci->hi) : json_null(),
+        "n", json_real(n), "resolvable", res, "unreliable", !ok,
+        "below_ns", ok && !res ? json_real(resolution_ns()) : json_null()));
+}
+
+static void answer_q1_sizes(json_t *x)
+{
+    json_t *parts = json_array(), *ans;
+    char list[600], one[80];
+    double n_min = INFINITY, excluded = 0, most = NAN;
+    const json_t *run;
+    size_t i, at = 0;
+    int shown = 0;
+
+    list[0] = 0;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        struct stats_interval ci;
+        double n, ex;
+        bool ok;
+
+        if (!ok_run(run) || !paired(run, &ci, &n, &ex))
+            continue;
+        ok = n >= ANSWER_MIN_CLEAN;
+        q1_part(parts, sweep(run, "size"), &ci, n, ok, one, sizeof one);
+        at += (size_t)snprintf(list + at, at < sizeof list ? sizeof list - at
+                               : 0, "%s%s", shown++ ? ", " : "", one);
+        at = at < sizeof list ? at : sizeof list - 1;
+        n_min = fmin(n_min, n);
+        excluded += ex;
+        if (ok && (isnan(most) || fabs(ci.estimate) > fabs(most)))
+            most = ci.estimate;
+    }
+    if (!shown) {
+        json_decref(parts);
+        return;
+    }
+    set_answer(x, most, "ns/op", NULL, "alloc+free pairs, xvmalloc - xmalloc "
+               "in ns/op by size, alternated in one process: %s", list);
+    ans = json_object_get(x, "answer");
+    json_object_set_new(ans, "parts", parts);
+    json_object_set_new(ans, "n", json_real(n_min));
+    json_object_set_new(ans, "excluded", json_real(excluded));
 }
 
 static void answer_q1(json_t *x)
@@ -294,30 +411,37 @@ static void answer_q1(json_t *x)
     struct stats_interval ci;
     const json_t *a = find_run(x, "xmalloc", NULL, 0);
     const json_t *b = find_run(x, "xvmalloc", NULL, 0);
+    double n, excluded;
+    json_t *ans;
 
     if (sweeps(x, "size")) {
-        double lo = INFINITY, hi = -INFINITY, max_size = 0;
-        int clear = 0, all = 0;
-        const json_t *run;
-        size_t i;
+        answer_q1_sizes(x);
+        return;
+    }
+    if (a && paired(a, &ci, &n, &excluded)) {
+        double rel = 100 * ci.estimate / median_of(a, "ns_per_op");
 
-        json_array_foreach(json_object_get(x, "runs"), i, run) {
-            double s = sweep(run, "size");
-
-            if (strcmp(rstr(run, "backend"), "xmalloc") != 0 ||
-                diff(run, find_run(x, "xvmalloc", at_size, s), &ci) != 0)
-                continue;
-            lo = fmin(lo, ci.estimate);
-            hi = fmax(hi, ci.estimate);
-            clear += ci.lo > 0 || ci.hi < 0;
-            all++;
-            max_size = fmax(max_size, s);
+        if (n < ANSWER_MIN_CLEAN)
+            set_answer(x, NAN, "ns/op", NULL, "on %s, xvmalloc against "
+                       "xmalloc", workload_name(a));
+        else if (!resolvable(ci.estimate))
+            set_answer(x, ci.estimate, "ns/op", NULL, "on %s, xvmalloc - "
+                       "xmalloc is %+.2f ns/op: not resolvable here (below "
+                       "%.2g ns)", workload_name(a), ci.estimate,
+                       resolution_ns());
+        else
+            set_answer(x, ci.estimate, "ns/op", &ci, "on %s, xvmalloc costs "
+                       "%+.2f ns/op (%+.1f%%) over xmalloc, alternated in "
+                       "one process", workload_name(a), ci.estimate, rel);
+        ans = json_object_get(x, "answer");
+        json_object_set_new(ans, "n", json_real(n));
+        json_object_set_new(ans, "excluded", json_real(excluded));
+        if (n >= ANSWER_MIN_CLEAN && !resolvable(ci.estimate)) {
+            json_object_set_new(ans, "resolvable", json_false());
+            json_object_set_new(ans, "below_ns", json_real(resolution_ns()));
         }
-        if (all)
-            set_answer(x, hi, "ns/op", NULL, "alloc+free pairs up to %.0f B: "
-                       "xvmalloc - xmalloc is %+.1f..%+.1f ns/op by size; %d "
-                       "of %d intervals exclude 0", max_size, lo, hi, clear,
-                       all);
+        if (n < ANSWER_MIN_CLEAN)
+            json_object_set_new(ans, "unreliable", json_true());
         return;
     }
     if (diff(a, b, &ci) == 0)
@@ -1049,13 +1173,154 @@ static void answer_scaling(json_t *x)
                most, list);
 }
 
+void answers_resolution(const json_t *res)
+{
+    json_decref(the_resolution);
+    the_resolution = json_deep_copy(res);
+}
+
+/* The clean repetitions of the fewest-sampled run of X and the passes its
+ * runs left out (clean.h). */
+static void clean_counts(const json_t *x, double *n, double *excluded,
+                         unsigned *empty, unsigned *runs)
+{
+    const json_t *run;
+    size_t i;
+
+    *n = INFINITY;
+    *excluded = 0;
+    *empty = *runs = 0;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        double v[MAX_SAMPLES], ex = metric(run, "excluded");
+
+        if (!ok_run(run))
+            continue;
+        if (json_object_get(json_object_get(run, "samples"), "ns_per_op")) {
+            size_t k = samples(run, "ns_per_op", 1, v);
+
+            *n = fmin(*n, (double)k);
+            *empty += k == 0;
+            (*runs)++;
+        }
+        if (!isnan(ex))
+            *excluded += ex;
+    }
+}
+
+/* Whether an answer in UNIT is a time, which contamination spoils (waste,
+ * failures and orders are the same however busy the machine was). */
+static bool timed_unit(const char *unit)
+{
+    static const char *const timed[] = { "ns/op", "ns/page", "Mops/s", "x" };
+
+    for (size_t i = 0; unit && i < sizeof timed / sizeof timed[0]; i++)
+        if (strcmp(unit, timed[i]) == 0)
+            return true;
+    return false;
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/*
+ * What every answer carries for the answers array (architecture.md): its
+ * question and id, value and interval, unit, n, resolvable; and how many
+ * repetitions were left out, said in its text too. An answer whose
+ * interval rests on fewer than ANSWER_MIN_CLEAN clean repetitions a side
+ * says it is unreliable on this machine instead of printing the interval.
+ */
+static void finish_answer(json_t *x)
+{
+    json_t *ans = json_object_get(x, "answer"), *ci;
+    const char *label = json_string_value(json_object_get(x, "label"));
+    char text[700];
+    double n, excluded;
+    unsigned empty, runs;
+    bool unreliable, timed;
+
+    if (!json_is_object(ans)) {
+        set_answer(x, NAN, "", NULL, "not measured: no run of it succeeded");
+        ans = json_object_get(x, "answer");
+        json_object_set_new(ans, "unreliable", json_true());
+    }
+    clean_counts(x, &n, &excluded, &empty, &runs);
+    timed = timed_unit(json_string_value(json_object_get(ans, "unit")));
+    if (!timed)
+        n = NAN;   /* not a repeated time: contamination does not apply */
+    if (json_is_number(json_object_get(ans, "n")))
+        n = json_number_value(json_object_get(ans, "n"));
+    if (json_is_number(json_object_get(ans, "excluded")))
+        excluded = json_number_value(json_object_get(ans, "excluded"));
+    ci = json_object_get(ans, "ci95");
+    unreliable = json_is_true(json_object_get(ans, "unreliable")) ||
+                 (json_is_array(ci) && n < ANSWER_MIN_CLEAN) ||
+                 (timed && empty > 0 && !json_is_number(json_object_get(ans,
+                                                                  "n")));
+    snprintf(text, sizeof text, "%s",
+             json_string_value(json_object_get(ans, "text")));
+    /* A run with no clean repetition has no time: its number would read
+     * nan or flatter, so the answer says what happened instead. */
+    if (timed && empty > 0 && !json_is_number(json_object_get(ans, "n"))) {
+        snprintf(text, sizeof text, "%s: unreliable on this machine: %u of "
+                 "%u runs kept no clean repetition (%.0f passes lost the "
+                 "CPU)", json_string_value(json_object_get(x, "name")),
+                 empty, runs, excluded);
+        json_object_set_new(ans, "value", json_null());
+        json_object_set_new(ans, "ci95", json_null());
+        n = 0;
+    } else if (unreliable && isfinite(n)) {
+        json_object_set_new(ans, "ci95", json_null());
+        if (json_is_array(ci))
+            json_object_set_new(ans, "value", json_null());
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 excluded > 0 ? ": unreliable on this machine (%.0f clean "
+                 "repetitions, %.0f lost the CPU)" : ": too few repetitions "
+                 "for an interval (%.0f)", n, excluded);
+    } else if (isfinite(n)) {
+        snprintf(text + strlen(text), sizeof text - strlen(text),
+                 "; n=%.0f, %.0f excluded", n, excluded);
+    }
+    json_object_set_new(ans, "text", json_string(text));
+    ci = json_object_get(ans, "ci95");
+    json_object_set_new(ans, "question", json_string(label ? label : ""));
+    json_object_set(ans, "id", json_object_get(x, "name"));
+    json_object_set_new(ans, "ci_low", json_is_array(ci) ?
+                        json_deep_copy(json_array_get(ci, 0)) : json_null());
+    json_object_set_new(ans, "ci_high", json_is_array(ci) ?
+                        json_deep_copy(json_array_get(ci, 1)) : json_null());
+    json_object_set_new(ans, "n", num_or_null(n));
+    json_object_set_new(ans, "excluded", json_real(excluded));
+    json_object_set_new(ans, "unreliable", json_boolean(unreliable));
+    /* Resolvable: what it says is not below the instrument's resolution
+     * nor lost to too few clean repetitions. */
+    if (!json_object_get(ans, "resolvable"))
+        json_object_set_new(ans, "resolvable", json_boolean(!unreliable));
+}
+
+json_t *answers_list(const json_t *experiments)
+{
+    json_t *all = json_array(), *ans;
+    const json_t *x;
+    size_t i;
+
+    json_array_foreach(experiments, i, x)
+        if (json_is_object(ans = json_object_get(x, "answer")))
+            json_array_append(all, ans);   /* the same object: one source */
+    return all;
+}
+
 void answers_experiment(json_t *x, json_t *experiments, const char *dir)
 {
     const char *fig = figure_of(x);
 
     json_object_set_new(x, "figure", fig ? json_string(fig) : json_null());
-    if (!first_run(x))
+    json_object_set_new(x, "answer", json_null());   /* made afresh */
+    if (!first_run(x)) {
+        finish_answer(x);
         return;
+    }
     switch (question(x)) {
     case 1: answer_q1(x); break;
     case 2: answer_q2(x); break;
@@ -1072,5 +1337,6 @@ void answers_experiment(json_t *x, json_t *experiments, const char *dir)
         else
             answer_generic(x);
     }
+    finish_answer(x);
     answers_figures(experiments, dir);
 }

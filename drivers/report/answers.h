@@ -33,6 +33,15 @@ int  answers_collect(json_t *run, enum answers_child child,
  * CSV in DIR from all EXPERIMENTS so far. */
 void answers_experiment(json_t *x, json_t *experiments, const char *dir);
 
+/* The instrument's resolution (results.json's "resolution", rounds.h) for
+ * the answers made after: a difference below it is "not resolvable here".
+ * NULL: unknown. */
+void answers_resolution(const json_t *res);
+
+/* results.json's "answers" (architecture.md, CONTRACT): every experiment's
+ * answer object, the same ones report.txt prints. */
+json_t *answers_list(const json_t *experiments);
+
 /* Rewrites every figure's CSV in DIR from EXPERIMENTS. */
 void answers_figures(json_t *experiments, const char *dir);
 

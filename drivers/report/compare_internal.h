@@ -56,6 +56,7 @@ struct row {
     double change;                /* (b - a) / |a|; +-inf when a is 0 */
     double ci_lo, ci_hi;          /* bootstrap interval of change, or NAN */
     double p;                     /* NAN unless tested */
+    double p_holm;                /* p adjusted for the rows tested (Holm) */
     bool exact, significant;
 };
 

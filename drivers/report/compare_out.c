@@ -141,6 +141,7 @@ static json_t *row_json(const struct row *r)
     json_object_set_new(o, "change_ci95", isnan(r->ci_lo) ? json_null() :
                         json_pack("[f, f]", r->ci_lo, r->ci_hi));
     json_object_set_new(o, "p", num_or_null(r->p));
+    json_object_set_new(o, "p_holm", num_or_null(r->p_holm));
     json_object_set_new(o, "test", r->kind != ROW_TESTED ? json_null() :
                         json_string(r->exact ? "exact" : "normal"));
     json_object_set_new(o, "significant", json_boolean(r->significant));

@@ -88,7 +88,7 @@ static void fill_row(struct row *r, const struct values *va,
     r->nb = vb->n;
     r->a = va->n ? stats_median(va->x, va->n) : NAN;
     r->b = vb->n ? stats_median(vb->x, vb->n) : NAN;
-    r->change = r->p = r->ci_lo = r->ci_hi = NAN;
+    r->change = r->p = r->p_holm = r->ci_lo = r->ci_hi = NAN;
     if (va->n == 0 || vb->n == 0) {
         r->kind = ROW_ONE_SIDED;
         return;
@@ -192,6 +192,44 @@ static int compare_run(struct comparison *c, const struct run_ref *ra,
     return ret;
 }
 
+static int by_p(const void *x, const void *y)
+{
+    const struct row *a = *(const struct row *const *)x;
+    const struct row *b = *(const struct row *const *)y;
+
+    return (a->p > b->p) - (a->p < b->p);
+}
+
+/*
+ * Many rows are tested at once: at p < alpha each, a comparison of two
+ * runs of the same code would call one in twenty changed. Holm's step-down
+ * keeps the chance of any false call at alpha: the k-th smallest of m
+ * p-values is multiplied by m - k + 1 (never below the one before), and
+ * "significant" reads that adjusted p (issue 11: two runs of one revision
+ * must compare as unchanged, and 40 rows at 5% each would not).
+ */
+static int holm(struct comparison *c)
+{
+    struct row **t = malloc((c->n_rows + 1) * sizeof(*t));
+    size_t m = 0;
+    double floor_p = 0;
+
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (c->rows[i].kind == ROW_TESTED && !isnan(c->rows[i].p))
+            t[m++] = &c->rows[i];
+    qsort(t, m, sizeof(*t), by_p);
+    for (size_t k = 0; k < m; k++) {
+        floor_p = fmax(floor_p, fmin(1, (double)(m - k) * t[k]->p));
+        t[k]->p_holm = floor_p;
+        t[k]->significant = t[k]->p_holm < c->o->alpha &&
+                            fabs(t[k]->change) >= c->o->floor;
+    }
+    free(t);
+    return 0;
+}
+
 int compare_all(struct comparison *c)
 {
     for (size_t i = 0; i < c->a.n_runs; i++) {
@@ -204,7 +242,7 @@ int compare_all(struct comparison *c)
         if (compare_run(c, ra, rb))
             return -1;
     }
-    return 0;
+    return holm(c);
 }
 
 static struct geo *find_geo(struct comparison *c, const char *metric)

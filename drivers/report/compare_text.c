@@ -153,7 +153,8 @@ static void print_header(FILE *f, const struct comparison *c)
     snprintf(text, sizeof(text),
              "A and B are medians of the repetitions; change is B/A - 1. "
              "p: two-sided Mann-Whitney U test on the repetitions (exact "
-             "while both sides have at most %d). \"significant\": p < %g "
+             "while both sides have at most %d). \"significant\": p, "
+             "Holm-adjusted for the rows tested, < %g "
              "and |change| >= %g%%; \"- (<%g%%)\": p < %g but the change is "
              "below that noise floor. Values without repetitions get no test.",
              STATS_MW_EXACT_MAX, c->o->alpha, c->o->floor * 100,
@@ -213,7 +214,7 @@ static void verdict(char *buf, size_t len, const struct row *r,
         snprintf(buf, len, "%s", "");
     else if (r->significant)
         snprintf(buf, len, "significant");
-    else if (r->p < o->alpha)
+    else if (r->p_holm < o->alpha)
         snprintf(buf, len, "- (<%g%%)", o->floor * 100);
     else
         snprintf(buf, len, "-");

@@ -194,7 +194,9 @@ static void draw_q1(struct fig *f, const json_t *run)
     fig_samples(f, sweep(run, "size"), NULL, rstr(run, "backend"), v, n);
 }
 
-/* q1: the difference xvmalloc - xmalloc at each size, bootstrapped. */
+/* q1: the difference xvmalloc - xmalloc at each size: the paired
+ * difference where the two were alternated in one process, else the two
+ * runs' medians bootstrapped. */
 static void finish_q1(struct fig *f, const json_t *exps)
 {
     const json_t *x, *ra, *rb;
@@ -204,8 +206,17 @@ static void finish_q1(struct fig *f, const json_t *exps)
         if (!figure_of(x) || strcmp(figure_of(x), f->name) != 0)
             continue;
         json_array_foreach(json_object_get(x, "runs"), j, ra) {
+            struct stats_interval pd;
+            double pn, pex;
+
             if (strcmp(rstr(ra, "backend"), "xmalloc") != 0 || !ok_run(ra))
                 continue;
+            if (paired(ra, &pd, &pn, &pex)) {   /* alternated: the answer's */
+                if (pn > 0)
+                    fig_put(f, sweep(ra, "size"), NULL, "xvmalloc - xmalloc",
+                            pd.estimate, pd.lo, pd.hi);
+                continue;
+            }
             json_array_foreach(json_object_get(x, "runs"), k, rb) {
                 struct stats_interval ci;
 

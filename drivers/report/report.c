@@ -856,6 +856,40 @@ static void answer_text(const struct render *r, const json_t *e, char *out,
         append(out, len, " (%s)", status);
 }
 
+/* The instrument's resolution (issue 11; drivers/suite/rounds.h): what
+ * "not resolvable here" in the answers is measured against. */
+static void write_resolution(const struct render *r, FILE *f)
+{
+    const json_t *res = json_object_get(r->root, "resolution"), *d;
+    char text[TEXT_LEN];
+    double x, rec;
+    size_t i;
+
+    if (!json_is_object(res))
+        return;
+    if (!jnum(res, "resolution_ns", &x)) {
+        snprintf(text, sizeof(text), "not measured here: %s",
+                 jstr(res, "error") ? jstr(res, "error")
+                 : "no injected delay was told apart from none");
+    } else {
+        snprintf(text, sizeof(text), "differences below %.2g ns are not "
+                 "resolvable here (the null backend against itself plus a "
+                 "known delay per event:", x);
+        json_array_foreach(json_object_get(res, "delays"), i, d) {
+            double inj, est;
+
+            if (jnum(d, "injected_ns", &inj) && jnum(d, "estimate", &est))
+                append(text, sizeof(text), "%s %.2g ns read %+.2g", i ? ";"
+                       : "", inj, est);
+        }
+        append(text, sizeof(text), ")");
+        if (jnum(res, "recovered_from_ns", &rec))
+            append(text, sizeof(text), "; sizes come out within 50%% from "
+                   "%.2g ns", rec);
+    }
+    wrap(f, "Resolution:", ANSWER_INDENT, text);
+}
+
 static void write_answers(struct render *r, FILE *f)
 {
     json_t *exps = json_object_get(r->root, "experiments"), *e;
@@ -864,6 +898,7 @@ static void write_answers(struct render *r, FILE *f)
     size_t i;
 
     heading(f, "Answers");
+    write_resolution(r, f);
     for (unsigned q = 1; q <= 9; q++) {
         bool any = false;
 

@@ -87,6 +87,26 @@ static inline double median_of(const json_t *run, const char *key)
     return n ? stats_median(v, n) : NAN;
 }
 
+/* The paired difference an alternated run measured (alternate.h). */
+static inline bool paired(const json_t *run, struct stats_interval *ci,
+                          double *n, double *excluded)
+{
+    const json_t *alt = json_object_get(json_object_get(run, "metrics"),
+                                        "alternation");
+
+    if (!json_is_object(alt))
+        return false;
+    ci->estimate = jnum(json_object_get(alt, "estimate"));
+    ci->lo = jnum(json_object_get(alt, "ci_low"));
+    ci->hi = jnum(json_object_get(alt, "ci_high"));
+    ci->level = jnum(json_object_get(alt, "level"));
+    *n = jnum(json_object_get(alt, "n"));
+    *excluded = jnum(json_object_get(alt, "excluded"));
+    if (isnan(ci->lo) || isnan(ci->hi))
+        *n = 0;   /* no interval: unreliable, whatever the estimate */
+    return true;
+}
+
 /* B's ns_per_op against A's: the difference of their medians (REL false)
  * or B/A - 1, bootstrapped with the suite's fixed seed; -1 when either
  * has no samples. */

@@ -32,6 +32,7 @@
 #include "drivers/report/priced.h"
 #include "drivers/report/report.h"
 #include "drivers/suite/suite.h"
+#include "drivers/suite/rounds.h"
 #include "workloads/gen.h"
 
 #define RESULTS_FORMAT  "xheap-results 1"
@@ -65,6 +66,7 @@ struct suite {
     char trace_key[512], trace_path[PATH_MAX];
     const char *calib_file;       /* --calibration, else bench.toml's */
     struct calibration calib;     /* prices each run's Xen mapping work */
+    struct alternated *alt;       /* the experiment's alternated points */
 };
 
 static void utc_stamp(char *out, size_t len, const char *fmt)
@@ -378,6 +380,25 @@ static int run_child(struct suite *s, char **argv, const char *log,
     return wait_child(pid, deadline, timeout_s, log, &code, why, len);
 }
 
+/* The children of alternated points (rounds.h): Q1's under their own
+ * budget's limit, the others under the suite's point timeout. */
+static int child_for_rounds(void *ctx, char **argv, const char *log,
+                            char *why, size_t len)
+{
+    struct suite *s = ctx;
+    const char *timeout = NULL;
+    double limit;
+
+    for (char **a = argv; *a; a++)
+        if (strncmp(*a, "--max-seconds=", 14) == 0)
+            timeout = *a + 14;
+    /* The child stops itself by its budget; the timeout is the backstop:
+     * alternate.c's busy-machine limit plus a margin. */
+    limit = timeout ? 4 * atof(timeout) + 30 : s->cfg.run.point_timeout_s;
+    return run_child(s, argv, log, clock_s() + (limit > 0 ? limit : 1e12),
+                     limit, why, len);
+}
+
 /* ---- traces ---- */
 
 /* The child that writes a trace: its exit status is 0 or the errno of the
@@ -496,6 +517,154 @@ static void say_progress(struct suite *s, const json_t *run, double took)
             err ? "  FAILED: " : "", err ? err : "");
 }
 
+/* ---- alternated points (rounds.h) ---- */
+
+struct alternated {
+    size_t n;
+    struct rounds_job *jobs;
+    struct rounds_rep_job *reps;  /* baselines across processes instead */
+    struct argv_builder *argv;
+    char (*path)[2][PATH_MAX + 8];   /* the JSON, the log */
+};
+
+static void alternated_free(struct suite *s)
+{
+    if (!s->alt)
+        return;
+    free(s->alt->jobs);
+    free(s->alt->reps);
+    free(s->alt->argv);
+    free(s->alt->path);
+    free(s->alt);
+    s->alt = NULL;
+}
+
+/* When the trace of one of E's alternated points must be made by:
+ * point_timeout covers generation here too (its replays have their own
+ * limits, child_for_rounds). */
+static double generation_deadline(const struct experiment *e)
+{
+    double timeout = e->run.point_timeout_s;
+
+    return clock_s() + (timeout > 0 ? timeout : 1e12);
+}
+
+/* E lists a baseline: every point, one repetition a process, round after
+ * round in an order drawn afresh (rounds_across_schedule). */
+static void across_points(struct suite *s, const struct experiment *e,
+                          size_t n)
+{
+    struct alternated *al = s->alt;
+    struct config_point pt;
+    unsigned rounds = 0;
+    char why[1024];
+    double t0 = clock_s();
+
+    if (e->kind != EXP_REPLAY || !(al->reps = calloc(n, sizeof *al->reps)))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        size_t m = al->n;
+
+        if (config_point(e, &s->env, i, &pt, why, sizeof why) != 0 ||
+            point_trace(s, &pt, generation_deadline(e), why,
+                        sizeof why) != 0)
+            continue;
+        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
+                 ".json", s->dir, e->name, i, pt.backend);
+        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
+                 ".log", s->dir, e->name, i, pt.backend);
+        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        arg(&al->argv[m], "--repetitions=1");
+        al->reps[m] = (struct rounds_rep_job){ .argv = al->argv[m].v,
+            .json = al->path[m][0], .log = al->path[m][1] };
+        if (rounds_across_count(&pt) > rounds)
+            rounds = rounds_across_count(&pt);
+        al->n++;
+    }
+    if (!al->n)
+        return;
+    fprintf(stderr, "   %u rounds over %zu points, a process each\n",
+            rounds, al->n);
+    rounds_across_schedule(al->reps, al->n, rounds, e->run.seed,
+                           &stop_requested, child_for_rounds, s);
+    fprintf(stderr, "   %.1f s\n", clock_s() - t0);
+}
+
+/* Before E's points are collected: its alternated points measured,
+ * process by process across them (rounds_schedule). */
+static void alternate_points(struct suite *s, const struct experiment *e)
+{
+    size_t n = config_points(e, &s->env);
+    struct alternated *al = calloc(1, sizeof *al);
+    struct config_point pt;
+    struct rounds_args ra;
+    char why[1024];
+    double t0 = clock_s();
+    unsigned procs = 0;
+
+    if (!al || !(al->jobs = calloc(n, sizeof *al->jobs)) ||
+        !(al->argv = calloc(n, sizeof *al->argv)) ||
+        !(al->path = calloc(n, sizeof *al->path))) {
+        s->alt = al;
+        alternated_free(s);
+        return;   /* measure_point says what is missing */
+    }
+    s->alt = al;
+    if (rounds_across(e)) {
+        across_points(s, e, n);
+        return;
+    }
+    for (size_t i = 0; i < n && e->kind == EXP_REPLAY; i++) {
+        size_t m = al->n;
+
+        if (config_point(e, &s->env, i, &pt, why, sizeof why) != 0 ||
+            !rounds_alternate_args(&pt, s->opt->quick, &ra) ||
+            point_trace(s, &pt, generation_deadline(e), why,
+                        sizeof why) != 0)
+            continue;
+        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
+                 ".json", s->dir, e->name, i, pt.backend);
+        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
+                 ".log", s->dir, e->name, i, pt.backend);
+        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        for (int k = 0; k < ra.n; k++)
+            arg(&al->argv[m], "%s", ra.v[k]);
+        al->jobs[m] = (struct rounds_job){ .argv = al->argv[m].v,
+            .json = al->path[m][0], .log = al->path[m][1],
+            .against = e->backends[1] };
+        al->n++;
+    }
+    if (!al->n)
+        return;
+    fprintf(stderr, "   alternating %zu points, process by process\n", al->n);
+    rounds_schedule(al->jobs, al->n, s->opt->quick, e->run.seed,
+                    &stop_requested, child_for_rounds, s);
+    for (size_t m = 0; m < al->n; m++)
+        procs += al->jobs[m].k;
+    fprintf(stderr, "   %u processes in %.1f s\n", procs, clock_s() - t0);
+}
+
+/* What alternate_points left for the point whose JSON is JSON. */
+static int alternated_result(struct suite *s, const char *json, char *why,
+                             size_t len)
+{
+    for (size_t m = 0; s->alt && m < s->alt->n; m++) {
+        bool rep = s->alt->reps != NULL;
+        const char *path = rep ? s->alt->reps[m].json : s->alt->jobs[m].json;
+
+        if (strcmp(path, json) != 0)
+            continue;
+        if (!(rep ? s->alt->reps[m].failed : s->alt->jobs[m].failed))
+            return 0;
+        snprintf(why, len, "%s", rep ? s->alt->reps[m].why
+                                     : s->alt->jobs[m].why);
+        return -1;
+    }
+    snprintf(why, len, "not measured: %s", stop_requested ? "interrupted"
+                                                           : "out of memory");
+    return -1;
+}
+
 static void measure_point(struct suite *s, const struct experiment *e,
                           size_t i, json_t *runs)
 {
@@ -508,6 +677,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
     /* point_timeout covers the whole point: its trace, then its replay. */
     double deadline = t0 + (timeout > 0 ? timeout : 1e12);
     json_t *run = NULL;
+    struct rounds_args ra = { 0 };
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
         run = json_pack("{s:s, s:s}", "experiment", e->name,
@@ -527,8 +697,14 @@ static void measure_point(struct suite *s, const struct experiment *e,
             goto failed;
         replay_args(a, &pt, s->trace_path, json,
                     answers_want_placements(workload) ? placements : NULL);
+        if (rounds_alternate_args(&pt, s->opt->quick, &ra))   /* rounds.h */
+            for (int k = 0; k < ra.n; k++)
+                arg(a, "%s", ra.v[k]);
     }
-    if (run_child(s, a->v, log, deadline, timeout, why, sizeof why) != 0)
+    if ((ra.n || rounds_across(e)
+             ? alternated_result(s, json, why, sizeof why)
+             : run_child(s, a->v, log, deadline, timeout, why,
+                         sizeof why)) != 0)
         goto failed;
     if (answers_collect(run, e->kind == EXP_ACCESS ? ANSWERS_ACCESS
                                                    : ANSWERS_REPLAY,
@@ -589,10 +765,12 @@ static void run_experiment(struct suite *s, const struct experiment *e)
     snprintf(sub, sizeof sub, "runs/%s", e->name);
     make_subdir(s->dir, sub);
     fprintf(stderr, "== %s (%s): %zu measurements\n", e->name, e->label, n);
+    alternate_points(s, e);
     for (size_t i = 0; i < n && !stop_requested && !s->failure[0]; i++) {
         measure_point(s, e, i, runs);
         save_results(s);
     }
+    alternated_free(s);
     if (!stop_requested && !s->failure[0])
         json_object_set_new(x, "status", json_string("complete"));
     answers_experiment(x, s->experiments, s->dir);
@@ -648,6 +826,47 @@ static void judge(struct suite *s)
                  "the first: %.600s", s->first_error);
 }
 
+/* The instrument's resolution (rounds.h), after the experiments; then
+ * every answer again, so that each can say what is below it. */
+static void measure_resolution(struct suite *s)
+{
+    struct argv_builder *a = calloc(1, sizeof *a);
+    struct rounds_args ra;
+    char why[1024] = "", trace[PATH_MAX], json[PATH_MAX], log[PATH_MAX];
+    json_t *res = NULL, *x;
+    size_t i;
+
+    snprintf(trace, sizeof trace, "%s/traces/resolution.trace", s->dir);
+    snprintf(json, sizeof json, "%s/runs/resolution.json", s->dir);
+    snprintf(log, sizeof log, "%s/runs/resolution.log", s->dir);
+    fprintf(stderr, "== resolution: null against null plus %s ns\n",
+            ROUNDS_RES_DELAYS);
+    if (a && rounds_resolution_trace(trace, why, sizeof why) == 0) {
+        arg(a, "xheap");
+        arg(a, "replay");
+        arg(a, "--backend=null");
+        arg(a, "--trace=%s", trace);
+        arg(a, "--json=%s", json);
+        rounds_resolution_args(s->opt->quick, &ra);
+        for (int k = 0; k < ra.n; k++)
+            arg(a, "%s", ra.v[k]);
+        if (run_child(s, a->v, log, clock_s() + (s->cfg.run.point_timeout_s > 0
+                                                 ? s->cfg.run.point_timeout_s
+                                                 : 1e12),
+                      s->cfg.run.point_timeout_s, why, sizeof why) == 0)
+            res = rounds_resolution_read(json, why, sizeof why);
+    }
+    free(a);
+    if (!res) {
+        fprintf(stderr, "xheap run: resolution not measured: %s\n", why);
+        res = json_pack("{s:n, s:s}", "resolution_ns", "error", why);
+    }
+    json_object_set_new(s->root, "resolution", res);
+    answers_resolution(res);
+    json_array_foreach(s->experiments, i, x)
+        answers_experiment(x, s->experiments, s->dir);
+}
+
 /*
  * The final results.json and the report. When results.json cannot be
  * written, the one an earlier point left is removed too: it would describe
@@ -667,6 +886,7 @@ static void finish(struct suite *s)
     if (s->failure[0])
         json_object_set_new(s->root, "failure", json_string(s->failure));
     answers_figures(s->experiments, s->dir);
+    json_object_set_new(s->root, "answers", answers_list(s->experiments));
     if (save_results(s) != 0) {
         snprintf(path, sizeof path, "%s/results.json", s->dir);
         unlink(path);
@@ -797,6 +1017,8 @@ int suite_run(const struct suite_options *o)
                        !s.failure[0]; i++)
         if (chosen(&s, &s.cfg.experiments[i]))
             run_experiment(&s, &s.cfg.experiments[i]);
+    if (!stop_requested)
+        measure_resolution(&s);
     if (stop_requested)
         fprintf(stderr, "xheap run: interrupted; %s keeps what finished and "
                 "is marked incomplete\n", s.dir);

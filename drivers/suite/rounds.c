@@ -1,0 +1,683 @@
+/* Scheduling what an answer compares: see rounds.h. */
+#include "drivers/suite/rounds.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "drivers/measure/baseline.h"
+#include "drivers/measure/stats.h"
+#include "workloads/gen.h"
+
+static void add(struct rounds_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add(struct rounds_args *a, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (a->n == ROUNDS_MAX_ARGS)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(a->v[a->n++], sizeof a->v[0], fmt, ap);
+    va_end(ap);
+}
+
+static bool is_model(const char *backend)
+{
+    return !baseline_find(backend) && strcmp(backend, "glibc") != 0;
+}
+
+/* Q1 is the question whose answer is a difference of two models on the
+ * same requests: xvmalloc - xmalloc. */
+/* The whole point's budget; each process has its share of it. */
+static double point_budget(const struct config_point *pt, bool quick)
+{
+    double budget = quick ? ROUNDS_QUICK_BUDGET_S : ROUNDS_BUDGET_S;
+
+    /* The point timeout ends one child: each stays well inside it. */
+    if (pt->exp->run.point_timeout_s > 0 &&
+        budget / ROUNDS_MIN_PROCS > pt->exp->run.point_timeout_s / 4)
+        budget = pt->exp->run.point_timeout_s / 4 * ROUNDS_MIN_PROCS;
+    return budget;
+}
+
+bool rounds_alternate_args(const struct config_point *pt, bool quick,
+                           struct rounds_args *out)
+{
+    const struct experiment *e = pt->exp;
+    unsigned per_proc = (pt->repetitions + ROUNDS_MIN_PROCS - 1) /
+                        ROUNDS_MIN_PROCS;
+    unsigned min = per_proc > ROUNDS_MIN_CLEAN ? per_proc : ROUNDS_MIN_CLEAN;
+
+    out->n = 0;
+    if (e->kind != EXP_REPLAY || e->question != 1 || e->n_backends != 2 ||
+        !is_model(e->backends[0]) || !is_model(e->backends[1]) ||
+        strcmp(pt->backend, e->backends[0]) != 0 || pt->threads != 1)
+        return false;
+    add(out, "--against=%s", e->backends[1]);
+    add(out, "--until=%g,%g", ROUNDS_Q1_TARGET_NS, ROUNDS_Q1_TARGET_PCT);
+    add(out, "--max-seconds=%g", point_budget(pt, quick) / ROUNDS_MIN_PROCS);
+    add(out, "--min-rounds=%u", min);
+    add(out, "--timing=batch");
+    return true;
+}
+
+/* Q6 and Q7 compare one backend's time under two models (64K pages
+ * against 4K, no directmap against one): their points differ in the
+ * heap's configuration, and Q6's in the trace too, so they alternate
+ * across processes, as baselines do. Q6's mixed workload answers with its
+ * waste, which is the same in every repetition: it needs no rounds. */
+bool rounds_across(const struct experiment *e)
+{
+    bool waste = e->workload && strcmp(e->workload->name, "mixed") == 0;
+
+    if (e->kind == EXP_REPLAY &&
+        (e->question == 7 || (e->question == 6 && !waste)))
+        return true;
+    for (size_t i = 0; i < e->n_backends; i++)
+        if (baseline_find(e->backends[i]))
+            return true;
+    return false;
+}
+
+/* ---- the resolution ---- */
+
+int rounds_resolution_trace(const char *path, char *why, size_t len)
+{
+    const struct gen_workload *w = gen_find("pairs");
+    struct gen_params p;
+    FILE *f;
+    int rc;
+
+    if (!w) {
+        snprintf(why, len, "no pairs workload");
+        return -1;
+    }
+    gen_params_defaults(&p);
+    p.events = ROUNDS_RES_EVENTS;
+    if (gen_set(&p, "size", "64", why, len) != 0 ||
+        gen_check(w, &p, why, len) != 0)
+        return -1;
+    if (!(f = fopen(path, "w"))) {
+        snprintf(why, len, "%.900s: cannot write", path);
+        return -1;
+    }
+    rc = gen_write(w, &p, f);
+    if (fclose(f) != 0 || rc != 0) {
+        snprintf(why, len, "%.900s: cannot write the trace", path);
+        return -1;
+    }
+    return 0;
+}
+
+void rounds_resolution_args(bool quick, struct rounds_args *out)
+{
+    out->n = 0;
+    add(out, "--delays=%s", ROUNDS_RES_DELAYS);
+    add(out, "--max-seconds=%g", quick ? ROUNDS_RES_QUICK_S
+                                       : ROUNDS_RES_BUDGET_S);
+    add(out, "--min-rounds=%u", ROUNDS_MIN_CLEAN);
+    add(out, "--timing=batch");
+    add(out, "--counters=none");
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* One delay: what was injected, what was measured, and the verdicts. */
+static json_t *delay_json(const json_t *side, unsigned clean, bool *detected)
+{
+    const json_t *d = json_object_get(side, "difference");
+    double inj = num(side, "injected_ns"), est = num(d, "estimate");
+    double lo = num(d, "ci_low"), hi = num(d, "ci_high");
+    bool recovered;
+
+    *detected = clean >= ROUNDS_MIN_CLEAN && lo > 0;
+    recovered = *detected && fabs(est - inj) <= ROUNDS_RECOVERED * inj;
+    return json_pack("{s:f, s:o, s:o, s:o, s:I, s:b, s:b}", "injected_ns", inj,
+                     "estimate", isnan(est) ? json_null() : json_real(est),
+                     "ci_low", isnan(lo) ? json_null() : json_real(lo),
+                     "ci_high", isnan(hi) ? json_null() : json_real(hi),
+                     "n", (json_int_t)clean, "detected", *detected,
+                     "recovered", recovered);
+}
+
+/*
+ * The resolution is the smallest injected delay detected (its interval
+ * excludes 0) with every larger one detected too: a lucky small one below
+ * a missed larger one is noise, not resolution. Whether the detected
+ * delays come out at their injected size is kept beside it ("recovered"):
+ * a spin overlaps with the work around it, so a small one shows smaller.
+ */
+json_t *rounds_resolution_read(const char *json_path, char *why, size_t len)
+{
+    json_error_t err;
+    json_t *j = json_load_file(json_path, 0, &err), *alt, *sides, *out,
+           *delays = json_array();
+    double resolution = NAN, recovered_from = NAN;
+    unsigned clean;
+    size_t i, n;
+
+    alt = json_object_get(j, "alternation");
+    sides = json_object_get(alt, "sides");
+    if (!json_is_array(sides) || json_array_size(sides) < 2) {
+        snprintf(why, len, "%.900s: no alternation in it", json_path);
+        json_decref(j);
+        json_decref(delays);
+        return NULL;
+    }
+    clean = (unsigned)json_integer_value(json_object_get(alt, "rounds_clean"));
+    n = json_array_size(sides);
+    for (i = 1; i < n; i++) {
+        bool detected;
+
+        json_array_append_new(delays, delay_json(json_array_get(sides, i),
+                                                 clean, &detected));
+    }
+    for (i = json_array_size(delays); i-- > 0;) {   /* the largest first */
+        const json_t *d = json_array_get(delays, i);
+
+        if (!json_is_true(json_object_get(d, "detected")))
+            break;
+        resolution = num(d, "injected_ns");
+        if (json_is_true(json_object_get(d, "recovered")))
+            recovered_from = resolution;
+    }
+    out = json_pack("{s:o, s:o, s:o, s:I, s:I, s:b, s:o, s:s}",
+                    "resolution_ns", isnan(resolution) ? json_null()
+                                                       : json_real(resolution),
+                    "recovered_from_ns", isnan(recovered_from) ? json_null()
+                                                  : json_real(recovered_from),
+                    "largest_delay_ns", json_real(num(json_array_get(sides,
+                                                  n - 1), "injected_ns")),
+                    "rounds_clean", (json_int_t)clean,
+                    "rounds_tried", json_integer_value(json_object_get(alt,
+                                                          "rounds_tried")),
+                    "reliable", clean >= ROUNDS_MIN_CLEAN,
+                    "delays", delays,
+                    "how", "the null backend against itself plus a spin of "
+                    "known length after every event, alternated in one "
+                    "process; the smallest delay whose 95% interval "
+                    "excludes 0, every larger one too");
+    json_decref(j);
+    return out;
+}
+
+/* ---- orders across processes ---- */
+
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void rounds_order(size_t *order, size_t n, uint64_t seed, unsigned k)
+{
+    uint64_t state = mix(seed * 0x9e3779b97f4a7c15ull + k + 1);
+
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = n ? n - 1 : 0; i > 0; i--) {
+        size_t j;
+
+        state = mix(state + 0x9e3779b97f4a7c15ull);
+        j = (size_t)(state % (i + 1));
+        size_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+}
+
+/* ---- an alternated point in several processes ---- */
+
+/* Clean rounds read from one child, at most. */
+#define ALT_MAX_ROUNDS_SUITE 2000
+
+
+/* One process's paired differences (side 1 - side 0) and side 0's ns/op,
+ * clean rounds only. */
+struct proc {
+    size_t n;
+    double d[ALT_MAX_ROUNDS_SUITE], a[ALT_MAX_ROUNDS_SUITE];
+};
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+
+    return (a > b) - (a < b);
+}
+
+static double median_sorting(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A process counts when it kept ROUNDS_MIN_CLEAN clean rounds: one that
+ * a busy machine left with one or two has a median that is noise. */
+static bool good(const struct proc *p)
+{
+    return p->n >= ROUNDS_MIN_CLEAN;
+}
+
+static unsigned good_ones(const struct proc *p, size_t k)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < k; i++)
+        n += good(&p[i]);
+    return n;
+}
+
+/* Student's t, 97.5% point, by degrees of freedom 1 .. 10. */
+static const double t975[] = {
+    NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
+    2.228,
+};
+
+/*
+ * The interval of the paired difference over processes: each process's
+ * median difference is one observation, and the 95% interval is Student's
+ * on their mean (K - 1 degrees of freedom). Decision: not a bootstrap.
+ * With three to eight processes a percentile bootstrap over processes
+ * is known to be too narrow (it sees (K-1)/K of the variance and a handful
+ * of distinct resamples); here it gave [1.55..2.77] and [0.35..1.36] for
+ * the same point in two runs. Student's interval on cluster summaries is
+ * the textbook answer for few clusters, and the process medians are near
+ * normal (each the median of 6 or more rounds).
+ */
+static void over_processes(const struct proc *p, size_t k, double *est,
+                           double *lo, double *hi)
+{
+    static double copy[ALT_MAX_ROUNDS_SUITE];
+    double m[ROUNDS_MAX_PROCS], sum = 0, sq = 0, half;
+    size_t n = 0;
+
+    for (size_t i = 0; i < k; i++)
+        if (good(&p[i])) {
+            memcpy(copy, p[i].d, p[i].n * sizeof *copy);
+            m[n] = median_sorting(copy, p[i].n);
+            sum += m[n++];
+        }
+    *est = n ? sum / (double)n : NAN;
+    *lo = *hi = NAN;
+    if (n < 2)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sq += (m[i] - *est) * (m[i] - *est);
+    half = t975[n - 1 < 10 ? n - 1 : 10] * sqrt(sq / (double)(n - 1)) /
+           sqrt((double)n);
+    *lo = *est - half;
+    *hi = *est + half;
+}
+
+/* The clean rounds one child measured, from its JSON. */
+static int read_proc(const json_t *j, struct proc *p)
+{
+    const json_t *sides = json_object_get(json_object_get(j, "alternation"),
+                                          "sides");
+    const json_t *a = json_object_get(json_array_get(sides, 0), "ns_per_op");
+    const json_t *b = json_object_get(json_array_get(sides, 1), "ns_per_op");
+
+    p->n = 0;
+    if (!json_is_array(a) || !json_is_array(b) ||
+        json_array_size(a) != json_array_size(b))
+        return -1;
+    for (size_t r = 0; r < json_array_size(a) && p->n < ALT_MAX_ROUNDS_SUITE;
+         r++) {
+        p->a[p->n] = json_number_value(json_array_get(a, r));
+        p->d[p->n] = json_number_value(json_array_get(b, r)) - p->a[p->n];
+        p->n++;
+    }
+    return 0;
+}
+
+static double jnum_at(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+/*
+ * The combined result, shaped as one child's: the first child's JSON with
+ * "repetitions" one per process (its median: the process is the sample),
+ * the rounds counted over all, and side 1's difference from the two-stage
+ * bootstrap; "processes" keeps each child's own interval.
+ */
+static json_t *combine(json_t **js, const struct proc *p, size_t k,
+                       const char *against)
+{
+    json_t *out = json_deep_copy(js[0]), *reps = json_array(),
+           *procs = json_array(), *alt, *side1;
+    double tried = 0, clean = 0, excluded = 0, seconds = 0, est, lo, hi;
+    double a[ROUNDS_MAX_PROCS];
+    bool reached = true;
+    size_t kept_rounds = 0;
+
+    for (size_t i = 0; i < k; i++) {
+        const json_t *ai = json_object_get(js[i], "alternation");
+        json_t *rep = json_deep_copy(json_array_get(json_object_get(js[i],
+                                     "repetitions"), 0));
+        double copy[ALT_MAX_ROUNDS_SUITE];
+
+        memcpy(copy, p[i].a, p[i].n * sizeof *copy);
+        a[i] = p[i].n ? median_sorting(copy, p[i].n) : NAN;
+        if (good(&p[i]))
+            kept_rounds += p[i].n;
+        if (rep && good(&p[i])) {
+            json_object_set_new(rep, "ns_per_op", json_real(a[i]));
+            json_object_set_new(rep, "contaminated", json_false());
+            json_array_append_new(reps, rep);
+        } else {
+            json_decref(rep);
+        }
+        tried += jnum_at(ai, "rounds_tried");
+        clean += jnum_at(ai, "rounds_clean");
+        excluded += jnum_at(ai, "rounds_excluded");
+        seconds += jnum_at(ai, "seconds");
+        reached &= json_is_true(json_object_get(ai, "target_reached"));
+        json_array_append(procs, json_object_get(json_array_get(
+            json_object_get(ai, "sides"), 1), "difference"));
+    }
+    over_processes(p, k, &est, &lo, &hi);
+    json_object_set_new(out, "repetitions", reps);
+    json_object_set_new(out, "excluded_repetitions", json_real(excluded));
+    alt = json_object_get(out, "alternation");
+    json_object_del(alt, "rounds");
+    json_object_set_new(alt, "rounds_tried", json_real(tried));
+    json_object_set_new(alt, "rounds_clean", json_real(clean));
+    json_object_set_new(alt, "rounds_excluded", json_real(excluded));
+    json_object_set_new(alt, "seconds", json_real(seconds));
+    json_object_set_new(alt, "target_reached", json_boolean(reached));
+    json_object_set_new(alt, "processes", procs);
+    json_object_set_new(alt, "interval", json_string(
+        "Student's t over the processes' median paired differences"));
+    side1 = json_array_get(json_object_get(alt, "sides"), 1);
+    json_object_set_new(side1, "backend", json_string(against));
+    json_object_set_new(side1, "difference", json_pack(
+        "{s:o, s:o, s:o, s:f, s:I, s:I}",
+        "estimate", isnan(est) ? json_null() : json_real(est),
+        "ci_low", isnan(lo) ? json_null() : json_real(lo),
+        "ci_high", isnan(hi) ? json_null() : json_real(hi),
+        "level", STATS_LEVEL95,
+        /* the rounds behind the interval: none without one */
+        "n", (json_int_t)(isnan(lo) ? 0 : kept_rounds),
+        "processes", (json_int_t)good_ones(p, k)));
+    return out;
+}
+
+/* Whether the combined interval is as narrow as Q1's target. */
+static bool narrow(const struct proc *p, size_t k)
+{
+    static double copy[ALT_MAX_ROUNDS_SUITE];
+    double est, lo, hi, meds[ROUNDS_MAX_PROCS], base;
+    size_t n = 0;
+
+    for (size_t i = 0; i < k; i++)
+        if (good(&p[i])) {
+            memcpy(copy, p[i].a, p[i].n * sizeof *copy);
+            meds[n++] = median_sorting(copy, p[i].n);
+        }
+    if (n == 0)
+        return false;
+    base = median_sorting(meds, n);
+    over_processes(p, k, &est, &lo, &hi);
+    return hi - lo <= fmax(ROUNDS_Q1_TARGET_NS,
+                           ROUNDS_Q1_TARGET_PCT / 100 * base);
+}
+
+/* One child of JOB: process number K + 1 of its point, its JSON and log
+ * beside the point's own (which the combined result takes). */
+static int one_process(struct rounds_job *job, rounds_child_fn run, void *ctx,
+                       char *why, size_t len)
+{
+    char path[4200], log[4200], store[4300];
+    json_error_t err;
+    char **at = NULL, *saved;
+    int rc;
+
+    for (char **a = job->argv; *a; a++)
+        if (strncmp(*a, "--json=", 7) == 0)
+            at = a;
+    if (!at) {
+        snprintf(why, len, "no --json among the arguments");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.p%u", job->json, job->k + 1);
+    snprintf(log, sizeof log, "%s.p%u", job->log, job->k + 1);
+    snprintf(store, sizeof store, "--json=%s", path);
+    saved = *at;
+    *at = store;
+    rc = run(ctx, job->argv, log, why, len);
+    *at = saved;
+    if (rc != 0)
+        return -1;
+    if (!(job->js[job->k] = json_load_file(path, 0, &err)) ||
+        read_proc(job->js[job->k], &job->p[job->k]) != 0) {
+        snprintf(why, len, "%.900s: no alternation in it", path);
+        return -1;
+    }
+    job->k++;
+    return 0;
+}
+
+static double seconds_now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Whether JOB wants another process. */
+static bool wants_more(const struct rounds_job *job, bool over_budget)
+{
+    if (job->failed || job->k == ROUNDS_MAX_PROCS)
+        return false;
+    if (good_ones(job->p, job->k) < ROUNDS_MIN_PROCS)
+        return true;
+    return !over_budget && !narrow(job->p, job->k);
+}
+
+int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
+                    uint64_t seed, const volatile sig_atomic_t *stop,
+                    rounds_child_fn run, void *ctx)
+{
+    double budget = (double)n * ROUNDS_EXPERIMENT_BUDGETS *
+                    (quick ? ROUNDS_QUICK_BUDGET_S : ROUNDS_BUDGET_S);
+    double t0 = seconds_now();
+    size_t order[64];
+    unsigned round = 0;
+    bool any = true;
+
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].p = calloc(ROUNDS_MAX_PROCS, sizeof *jobs[i].p);
+        if (!jobs[i].p) {
+            snprintf(jobs[i].why, sizeof jobs[i].why, "out of memory");
+            jobs[i].failed = true;
+        }
+    }
+    while (any && !*stop) {
+        bool over = seconds_now() - t0 > budget;
+
+        any = false;
+        rounds_order(order, n < 64 ? n : 64, seed, round++);
+        for (size_t j = 0; j < n && j < 64; j++) {
+            struct rounds_job *job = &jobs[order[j]];
+
+            if (!wants_more(job, over))
+                continue;
+            any = true;
+            if (one_process(job, run, ctx, job->why, sizeof job->why) != 0)
+                job->failed = true;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rounds_job *job = &jobs[i];
+        json_t *out;
+
+        if (job->failed || job->k == 0) {
+            if (!job->why[0])
+                snprintf(job->why, sizeof job->why, "not measured");
+            job->failed = true;
+        } else if (!(out = combine(job->js, job->p, job->k, job->against)) ||
+                   json_dump_file(out, job->json, JSON_INDENT(1)) != 0) {
+            snprintf(job->why, sizeof job->why, "%.900s: cannot write",
+                     job->json);
+            job->failed = true;
+            json_decref(out);
+        } else {
+            json_decref(out);
+        }
+        for (unsigned k = 0; k < job->k; k++)
+            json_decref(job->js[k]);
+        free(job->p);
+        job->p = NULL;
+    }
+    return 0;
+}
+
+/* ---- baselines across processes ---- */
+
+unsigned rounds_across_count(const struct config_point *pt)
+{
+    unsigned n = pt->repetitions > ROUNDS_ACROSS_MIN ? pt->repetitions
+                                                     : ROUNDS_ACROSS_MIN;
+
+    return n < ROUNDS_ACROSS_MAX ? n : ROUNDS_ACROSS_MAX;
+}
+
+/* One process of JOB, its JSON beside the point's. */
+static int one_rep(struct rounds_rep_job *job, rounds_child_fn run, void *ctx)
+{
+    char path[4200], log[4200], store[4300];
+    json_error_t err;
+    char **at = NULL, *saved;
+    int rc;
+
+    for (char **a = job->argv; *a; a++)
+        if (strncmp(*a, "--json=", 7) == 0)
+            at = a;
+    if (!at) {
+        snprintf(job->why, sizeof job->why, "no --json among the arguments");
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s.r%u", job->json, job->k + 1);
+    snprintf(log, sizeof log, "%s.r%u", job->log, job->k + 1);
+    snprintf(store, sizeof store, "--json=%s", path);
+    saved = *at;
+    *at = store;
+    rc = run(ctx, job->argv, log, job->why, sizeof job->why);
+    *at = saved;
+    if (rc != 0)
+        return -1;
+    if (!(job->js[job->k] = json_load_file(path, 0, &err))) {
+        snprintf(job->why, sizeof job->why, "%.700s: %.160s", path, err.text);
+        return -1;
+    }
+    job->k++;
+    return 0;
+}
+
+/* The processes of one point as one child's JSON: the first's, with every
+ * repetition, the exclusions summed and ns_per_op their clean median. */
+static json_t *combine_reps(struct rounds_rep_job *job)
+{
+    json_t *out = json_deep_copy(job->js[0]), *reps = json_array();
+    double clean[ROUNDS_ACROSS_MAX * 4], excluded = 0;
+    size_t n = 0;
+
+    for (unsigned k = 0; k < job->k; k++) {
+        const json_t *rep;
+        size_t i;
+
+        excluded += jnum_at(job->js[k], "excluded_repetitions");
+        json_array_foreach(json_object_get(job->js[k], "repetitions"), i, rep) {
+            json_array_append(reps, (json_t *)rep);
+            if (!json_is_true(json_object_get(rep, "contaminated")) &&
+                n < sizeof clean / sizeof clean[0])
+                clean[n++] = jnum_at(rep, "ns_per_op");
+        }
+    }
+    json_object_set_new(out, "repetitions", reps);
+    json_object_set_new(out, "excluded_repetitions", json_real(excluded));
+    json_object_set_new(out, "processes", json_integer(job->k));
+    if (n)
+        json_object_set_new(out, "ns_per_op",
+                            json_real(median_sorting(clean, n)));
+    return out;
+}
+
+/* The clean repetitions JOB's processes kept. */
+static unsigned clean_reps(const struct rounds_rep_job *job)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < job->k; k++) {
+        const json_t *rep;
+        size_t i;
+
+        json_array_foreach(json_object_get(job->js[k], "repetitions"), i,
+                           rep)
+            n += !json_is_true(json_object_get(rep, "contaminated"));
+    }
+    return n;
+}
+
+int rounds_across_schedule(struct rounds_rep_job *jobs, size_t n,
+                           unsigned rounds, uint64_t seed,
+                           const volatile sig_atomic_t *stop,
+                           rounds_child_fn run, void *ctx)
+{
+    size_t order[64];
+    bool more = true;
+
+    /* ROUNDS rounds, then more for the points short of ROUNDS_ACROSS_MIN
+     * clean repetitions (a process that lost the CPU three times keeps
+     * none), up to 2 x ROUNDS more. */
+    for (unsigned r = 0; more && r < 3 * rounds && !*stop; r++) {
+        more = false;
+        rounds_order(order, n < 64 ? n : 64, seed, r);
+        for (size_t j = 0; j < n && j < 64 && !*stop; j++) {
+            struct rounds_rep_job *job = &jobs[order[j]];
+
+            if (job->failed || job->k == ROUNDS_ACROSS_MAX ||
+                (r >= rounds && clean_reps(job) >= ROUNDS_ACROSS_MIN))
+                continue;
+            more = true;
+            if (one_rep(job, run, ctx) != 0)
+                job->failed = true;
+        }
+        more |= r + 1 < rounds;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct rounds_rep_job *job = &jobs[i];
+        json_t *out = NULL;
+
+        if (!job->failed && job->k == 0)
+            snprintf(job->why, sizeof job->why, "not measured");
+        if (job->k == 0 || job->failed)
+            job->failed = true;
+        else if (!(out = combine_reps(job)) ||
+                 json_dump_file(out, job->json, JSON_INDENT(1)) != 0) {
+            snprintf(job->why, sizeof job->why, "%.900s: cannot write",
+                     job->json);
+            job->failed = true;
+        }
+        json_decref(out);
+        for (unsigned k = 0; k < job->k; k++)
+            json_decref(job->js[k]);
+    }
+    return 0;
+}

@@ -1,0 +1,260 @@
+/*
+ * Replication (measurement.md, "When a difference is real"): two runs of
+ * the same revision on the same machine, back to back, must agree. For
+ * every answer of results.json's "answers" (and every part of one, such as
+ * Q1's sizes) the two 95% intervals overlap; an answer "not resolvable
+ * here (below X ns)" stands for the interval [-X, X]; an answer that says
+ * it is unreliable on this machine claims nothing and is counted apart.
+ * And `xheap compare` between the two finds no significant change.
+ *
+ * Which suite: XHEAP_REPLICATION=q1 (default, in make test: the
+ * experiments of question 1, whose answer is a difference of a few ns),
+ * quick (the whole quick suite, `make check-replication`) or full
+ * (`make check-replication FULL=1`). Spawns build/xheap; writes only in
+ * its own mkdtemp folder.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+
+#include "tests/check.h"
+
+#define XHEAP "build/xheap"
+
+static char root[64] = "/tmp/xheap-replication-XXXXXX";
+
+static const char *suite_args(void)
+{
+    const char *which = getenv("XHEAP_REPLICATION");
+
+    if (!which || strcmp(which, "q1") == 0)
+        return "--quick --only q1-small --only q1-pairs";
+    if (strcmp(which, "quick") == 0)
+        return "--quick";
+    if (strcmp(which, "full") == 0)
+        return "";
+    fail_msg("XHEAP_REPLICATION=%s: want q1, quick or full", which);
+    return NULL;
+}
+
+/* Runs the suite into ROOT/NAME and puts the run folder in DIR. */
+static void run_suite(const char *name, char *dir, size_t len)
+{
+    char cmd[1024];
+    FILE *p;
+
+    snprintf(cmd, sizeof cmd, XHEAP " run %s --out %s/%s 2>%s/%s.log",
+             suite_args(), root, name, root, name);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "ls -d %s/%s/*/ | head -1", root, name);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(dir, (int)len, p));
+    pclose(p);
+    dir[strcspn(dir, "\n")] = 0;
+    if (dir[strlen(dir) - 1] == '/')
+        dir[strlen(dir) - 1] = 0;
+}
+
+static json_t *answers_of(const char *dir)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *j, *a;
+
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s:%d: %s", path, err.line, err.text);
+    a = json_incref(json_object_get(j, "answers"));
+    json_decref(j);
+    if (!json_is_array(a))
+        fail_msg("%s: no \"answers\" array", path);
+    return a;
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+struct tally {
+    unsigned overlap, below, unreliable, no_interval, disagree;
+};
+
+/* What an answer claims as an interval: its own, or [-X, X] when it says
+ * it is below the resolution X; false when it claims none. */
+static bool claim(const json_t *a, double *lo, double *hi, bool *unreliable)
+{
+    double below = num(a, "below_ns");
+
+    *unreliable = json_is_true(json_object_get(a, "unreliable"));
+    if (!isnan(below)) {
+        *lo = -below;
+        *hi = below;
+        return true;
+    }
+    *lo = num(a, "ci_low");
+    *hi = num(a, "ci_high");
+    return !isnan(*lo) && !isnan(*hi);
+}
+
+static void check_pair(const char *what, const json_t *a, const json_t *b,
+                       struct tally *t)
+{
+    double lo1, hi1, lo2, hi2;
+    bool u1, u2, c1 = claim(a, &lo1, &hi1, &u1), c2 = claim(b, &lo2, &hi2, &u2);
+
+    if (u1 || u2) {
+        t->unreliable++;
+        printf("  %-40s unreliable on this machine in %s run\n", what,
+               u1 && u2 ? "either" : u1 ? "the first" : "the second");
+        return;
+    }
+    if (!c1 || !c2) {
+        t->no_interval++;
+        return;
+    }
+    if (lo1 <= hi2 && lo2 <= hi1) {
+        t->overlap++;
+        if (!isnan(num(a, "below_ns")) || !isnan(num(b, "below_ns")))
+            t->below++;
+        printf("  %-40s [%.3g..%.3g] and [%.3g..%.3g]: overlap\n", what, lo1,
+               hi1, lo2, hi2);
+        return;
+    }
+    t->disagree++;
+    printf("  %-40s [%.3g..%.3g] and [%.3g..%.3g]: DO NOT OVERLAP\n", what,
+           lo1, hi1, lo2, hi2);
+}
+
+static const json_t *find(const json_t *list, const char *key,
+                          const char *value)
+{
+    const json_t *x;
+    size_t i;
+
+    json_array_foreach(list, i, x)
+        if (json_is_string(json_object_get(x, key)) &&
+            strcmp(json_string_value(json_object_get(x, key)), value) == 0)
+            return x;
+    return NULL;
+}
+
+static void check_answers(const json_t *a1, const json_t *a2, struct tally *t)
+{
+    const json_t *x, *y, *part;
+    char what[200];
+    size_t i, k;
+
+    json_array_foreach(a1, i, x) {
+        const char *id = json_string_value(json_object_get(x, "id"));
+
+        assert_non_null(id);
+        y = find(a2, "id", id);
+        if (!y)
+            fail_msg("answer %s is in the first run only", id);
+        if (!json_is_array(json_object_get(x, "parts"))) {
+            check_pair(id, x, y, t);
+            continue;
+        }
+        json_array_foreach(json_object_get(x, "parts"), k, part) {
+            const char *label = json_string_value(json_object_get(part,
+                                                                  "label"));
+            const json_t *other = find(json_object_get(y, "parts"), "label",
+                                       label ? label : "");
+
+            snprintf(what, sizeof what, "%s %s", id, label ? label : "?");
+            if (!other)
+                fail_msg("%s: in the first run only", what);
+            check_pair(what, part, other, t);
+        }
+    }
+    assert_int_equal(json_array_size(a1), json_array_size(a2));
+}
+
+/* `xheap compare`: the rows it calls significant, printed; how many. */
+static unsigned significant_changes(const char *d1, const char *d2)
+{
+    char cmd[2200];
+    json_error_t err;
+    json_t *j, *row, *rows;
+    unsigned n = 0;
+    size_t i;
+    FILE *p;
+
+    snprintf(cmd, sizeof cmd, XHEAP " compare %s %s --no-out --json -", d1,
+             d2);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    j = json_loadf(p, 0, &err);
+    assert_int_equal(WEXITSTATUS(pclose(p)), 0);
+    if (!j)
+        fail_msg("xheap compare --json: %s", err.text);
+    rows = json_object_get(j, "comparisons");
+    json_array_foreach(rows, i, row)
+        if (json_is_true(json_object_get(row, "significant"))) {
+            printf("  compare: %s %s changed %+.1f%% (p = %.3g)\n",
+                   json_string_value(json_object_get(row, "run")),
+                   json_string_value(json_object_get(row, "metric")),
+                   100 * num(row, "change"), num(row, "p"));
+            n++;
+        }
+    json_decref(j);
+    return n;
+}
+
+static void two_runs_agree(void **state)
+{
+    char d1[768], d2[768];
+    struct tally t = { 0 };
+    json_t *a1, *a2;
+    unsigned sig;
+
+    (void)state;
+    run_suite("first", d1, sizeof d1);
+    run_suite("second", d2, sizeof d2);
+    a1 = answers_of(d1);
+    a2 = answers_of(d2);
+    printf("replication of %s and %s:\n", d1, d2);
+    check_answers(a1, a2, &t);
+    sig = significant_changes(d1, d2);
+    printf("%u intervals overlap (%u of them below the resolution), %u do "
+           "not; %u unreliable here, %u without an interval; compare: %u "
+           "significant changes\n", t.overlap, t.below, t.disagree,
+           t.unreliable, t.no_interval, sig);
+    json_decref(a1);
+    json_decref(a2);
+    assert_int_equal(t.disagree, 0);
+    assert_true(t.overlap > 0);   /* a check that compared nothing fails */
+    assert_int_equal(sig, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(two_runs_agree),
+    };
+    int rc;
+
+    if (!mkdtemp(root))
+        return 1;
+    rc = cmocka_run_group_tests_name("replication", tests, NULL, NULL);
+    if (rc == 0) {
+        char cmd[128];
+
+        snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+        if (system(cmd) != 0)
+            return 1;
+    } else {
+        fprintf(stderr, "replication: the runs are kept in %s\n", root);
+    }
+    return rc;
+}
