@@ -355,6 +355,21 @@ static int wait_child(pid_t pid, double deadline, double timeout_s,
     return -1;
 }
 
+/* A child stopped midway (a timeout, a signal) leaves the temporary files
+ * of its outputs behind: out_file renames them only when it finishes. */
+static void drop_partial_outputs(char **argv)
+{
+    static const char *const outputs[] = { "--json=", "--placements=" };
+    char tmp[PATH_MAX + 8];
+
+    for (char **a = argv; *a; a++)
+        for (size_t k = 0; k < sizeof outputs / sizeof outputs[0]; k++)
+            if (strncmp(*a, outputs[k], strlen(outputs[k])) == 0) {
+                snprintf(tmp, sizeof tmp, "%s.tmp", *a + strlen(outputs[k]));
+                unlink(tmp);
+            }
+}
+
 /* Runs xheap with ARGV and its output in LOG; 0 when it exited 0, else -1
  * with why it did not. */
 static int run_child(struct suite *s, char **argv, const char *log,
@@ -377,7 +392,10 @@ static int run_child(struct suite *s, char **argv, const char *log,
         execv(s->self, argv);
         _exit(127);
     }
-    return wait_child(pid, deadline, timeout_s, log, &code, why, len);
+    if (wait_child(pid, deadline, timeout_s, log, &code, why, len) == 0)
+        return 0;
+    drop_partial_outputs(argv);
+    return -1;
 }
 
 /* The children of alternated points (rounds.h): Q1's under their own
@@ -850,10 +868,8 @@ static void measure_resolution(struct suite *s)
         rounds_resolution_args(s->opt->quick, &ra);
         for (int k = 0; k < ra.n; k++)
             arg(a, "%s", ra.v[k]);
-        if (run_child(s, a->v, log, clock_s() + (s->cfg.run.point_timeout_s > 0
-                                                 ? s->cfg.run.point_timeout_s
-                                                 : 1e12),
-                      s->cfg.run.point_timeout_s, why, sizeof why) == 0)
+        /* Under its own budget (--max-seconds), as alternated points. */
+        if (child_for_rounds(s, a->v, log, why, sizeof why) == 0)
             res = rounds_resolution_read(json, why, sizeof why);
     }
     free(a);
@@ -1017,7 +1033,8 @@ int suite_run(const struct suite_options *o)
                        !s.failure[0]; i++)
         if (chosen(&s, &s.cfg.experiments[i]))
             run_experiment(&s, &s.cfg.experiments[i]);
-    if (!stop_requested)
+    /* The resolution qualifies answers: none to qualify, none measured. */
+    if (!stop_requested && !s.failure[0] && s.failed < s.done)
         measure_resolution(&s);
     if (stop_requested)
         fprintf(stderr, "xheap run: interrupted; %s keeps what finished and "
