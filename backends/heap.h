@@ -24,6 +24,16 @@ enum flush_policy {
     FLUSH_LAZY,       /* Linux: unmap lazily, flush in batches */
 };
 
+/* Architecture presets (--arch): each sets the knobs below that differ. */
+enum xen_arch { ARCH_X86, ARCH_ARM64, ARCH_ARM32 };
+
+/* Knobs set on their own, which an --arch preset leaves alone. */
+#define KNOB_PAGE_SIZE 0x01u
+#define KNOB_MAX_ORDER 0x02u
+#define KNOB_VMAP      0x04u
+#define KNOB_XENHEAP   0x08u
+#define KNOB_FLUSH     0x10u
+
 /* The knobs of the model; heap_config_defaults() gives x86_64 Xen. */
 struct heap_config {
     size_t   page_size;      /* model PAGE_SIZE: 4096, 16384 or 65536 */
@@ -35,7 +45,12 @@ struct heap_config {
     bool     scrub;          /* freed pages are dirty until scrubbed */
     bool     hugepages;      /* ask for transparent huge pages on the directmap */
     enum flush_policy flush;
-    unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending */
+    unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending
+                                (0: Linux's lazy_max_pages() for cpus) */
+    enum xen_arch arch;      /* the preset the knobs came from */
+    unsigned cpus;           /* online CPUs of the modelled machine */
+    unsigned mfn_bytes;      /* sizeof(mfn_t): 8, or 4 on arm32 */
+    unsigned knobs_set;      /* KNOB_*: set on their own */
     /* Fault injection (docs/faults.md); all 0: none. */
     unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
                                 at most 65536; 0: only the host's limit */
@@ -46,6 +61,10 @@ struct heap_config {
 };
 
 void heap_config_defaults(struct heap_config *cfg);
+/* Applies arch's preset to the knobs not in cfg->knobs_set. */
+void heap_config_arch(struct heap_config *cfg, enum xen_arch arch);
+const char *xen_arch_name(enum xen_arch a);
+int xen_arch_parse(const char *s, enum xen_arch *out);
 const char *flush_policy_name(enum flush_policy f);
 int flush_policy_parse(const char *s, enum flush_policy *out);
 
@@ -76,7 +95,10 @@ struct heap_stats {
     uint64_t peak_frames;                     /* held for callers: without */
     uint64_t overhead_frames;                 /* pool descriptor, vmap bitmap */
     uint64_t va_pages_in_use, peak_va_pages;  /* vmap pages with guards */
-    uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, modelled flushes */
+    uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, Xen's flushes */
+    uint64_t full_flushes, flush_ipis, tlbi;  /* Xen's, by its rules */
+    uint64_t pte_writes, pt_frames_allocated, pt_frames_freed;
+    uint64_t cache_flushes;                   /* Arm: flush_page_to_ram */
     uint64_t map_failures;                    /* mmap refused (max_map_count) */
     uint64_t scrubbed_pages;
     uint64_t pool_regions, pool_used_bytes;   /* the xmalloc pool */
@@ -154,6 +176,8 @@ void  heap_set_shared(struct heap *h, bool shared);
 
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */
 const char *heap_map_limit_message(struct heap *h);
+/* True when that limit is the host's: the run must stop, not count it. */
+bool heap_host_limit_short(struct heap *h);
 
 /* Parses sizes such as 4096, 4K, 16K, 64K, 1M, 16G. 0 on success. */
 int parse_size(const char *s, uint64_t *out);

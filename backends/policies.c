@@ -78,15 +78,24 @@ static void *move_to(struct heap *h, void *to, void *from, size_t copy)
 }
 
 /* A vmap block keeps its place while its page count stays (xvrealloc). */
+static void *keep_vmap(struct heap *h, void *va, unsigned pages);
+
 static bool vmap_in_place(struct heap *h, void *va, size_t size)
 {
     unsigned pages = vm_size(h->xen, va);
 
     if (!pages || pages != pages_of(h, size))
         return false;
+    keep_vmap(h, va, pages);
+    return true;
+}
+
+/* A block that stays where it is after a failed shrink. */
+static void *keep_vmap(struct heap *h, void *va, unsigned pages)
+{
     op_rec.path = PATH_VMAP;
     op_rec.va_pages = pages + 1;
-    return true;
+    return va;
 }
 
 /* ---- pages ---- */
@@ -216,33 +225,39 @@ static void *xvmalloc_fallback_alloc(struct heap *h, size_t size, size_t align,
     return xv_alloc(h, size, align, flags, true);
 }
 
-/* Xen's _xvrealloc, with the other path tried on failure when asked. */
+/* Xen's _xvrealloc, with the other path tried on failure when asked.
+ * Xen does not know a pool block's size: it copies to the end of the
+ * block's page (such blocks never cross one); from a vmap block it copies
+ * the whole old area, or the new size if smaller. A vmap block that
+ * cannot move to a smaller home stays where it is. */
 static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
                         unsigned flags, bool fallback)
 {
-    size_t keep = old < size ? old : size;
+    size_t page = PAGE(h), pages;
     void *p;
 
     if (flags & HEAP_NEEDS_CONTIG)
         return _xrealloc(h->xen, va, size, MEM_ALIGN);
-    if (!vm_size(h->xen, va)) {
-        if (size <= PAGE(h)) {
+    pages = vm_size(h->xen, va);
+    if (!pages) {
+        if (size <= page) {
             p = _xrealloc(h->xen, va, size, MEM_ALIGN);
             if (!p && fallback)
-                p = move_to(h, v_alloc(h, size, 0, 0), va, keep);
+                p = move_to(h, v_alloc(h, size, 0, 0), va,
+                            old < size ? old : size);
             return p;
         }
-        /* Xen copies to the end of the block's page, not knowing its
-         * size; the model knows it and copies only that, which keeps the
-         * same data without reading neighbours other threads may be
-         * writing. */
-    } else if (vmap_in_place(h, va, size)) {
-        return va;
+        /* Only the fallback variant holds pool-path blocks past a page. */
+        p = xv_alloc(h, size, 0, 0, fallback);
+        return move_to(h, p, va, old > page ? (old < size ? old : size)
+                                 : page - ((uintptr_t)va & (page - 1)));
     }
+    if (vmap_in_place(h, va, size))
+        return va;
     p = xv_alloc(h, size, 0, 0, fallback);
-    if (!p)
-        return NULL;
-    return move_to(h, p, va, keep);
+    if (p)
+        return move_to(h, p, va, size < pages * page ? size : pages * page);
+    return pages > pages_of(h, size) ? keep_vmap(h, va, pages) : NULL;
 }
 
 static void *xvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,

@@ -61,7 +61,13 @@ static const char access_usage[] =
     "  --no-scrub         freed pages are not scrubbed\n"
     "  --hugepages        transparent huge pages for the directmap\n"
     "  --flush P          page (x86), range (Arm) or lazy (Linux)\n"
-    "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n";
+    "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n"
+    "                     (default: Linux's lazy_max_pages() for --cpus)\n"
+    "  --arch A           x86 (default), arm64 or arm32: sets the vmap size,\n"
+    "                     the flush rules, the separate xenheap and mfn_t;\n"
+    "                     knobs set on their own win\n"
+    "  --cpus N           online CPUs of the modelled machine (default: the\n"
+    "                     host's): IPIs per flush, lazy_max_pages\n";
 
 void cmd_access_help(FILE *f)
 {

@@ -7,6 +7,7 @@
 #include "drivers/measure/model_options.h"
 
 #define MAX_ORDER_LIMIT 40   /* 2^40 bytes is the trace format's limit */
+#define MAX_CPUS        4096 /* NR_CPUS's largest Kconfig value */
 
 static int parse_unsigned(const char *cmd, const char *opt, const char *arg,
                           uint64_t hi, unsigned lo, unsigned *out)
@@ -31,7 +32,28 @@ static int parse_call(const char *cmd, const char *opt, const char *arg,
 int model_option(const char *cmd, int c, const char *arg,
                  struct heap_config *cfg)
 {
+    static const unsigned set[] = {
+        [MODEL_OPT_PAGE_SIZE - MODEL_OPT_PAGE_SIZE] = KNOB_PAGE_SIZE,
+        [MODEL_OPT_MAX_ORDER - MODEL_OPT_PAGE_SIZE] = KNOB_MAX_ORDER,
+        [MODEL_OPT_VMAP_SIZE - MODEL_OPT_PAGE_SIZE] = KNOB_VMAP,
+        [MODEL_OPT_XENHEAP - MODEL_OPT_PAGE_SIZE] = KNOB_XENHEAP,
+        [MODEL_OPT_FLUSH - MODEL_OPT_PAGE_SIZE] = KNOB_FLUSH,
+    };
+
+    /* Knobs set on their own win over --arch, wherever it stands. */
+    if (c >= MODEL_OPT_PAGE_SIZE && c <= MODEL_OPT_FLUSH)
+        cfg->knobs_set |= set[c - MODEL_OPT_PAGE_SIZE];
     switch (c) {
+    case MODEL_OPT_ARCH: {
+        enum xen_arch a;
+
+        if (xen_arch_parse(arg, &a))
+            return bad_option_value(cmd, "--arch", arg, "x86, arm64 or arm32");
+        heap_config_arch(cfg, a);
+        return 0;
+    }
+    case MODEL_OPT_CPUS:
+        return parse_unsigned(cmd, "--cpus", arg, MAX_CPUS, 1, &cfg->cpus);
     case MODEL_OPT_PAGE_SIZE:
         if (parse_page_size(arg, &cfg->page_size))
             return bad_option_value(cmd, "--page-size", arg, PAGE_SIZES_ACCEPTED);

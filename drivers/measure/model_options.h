@@ -18,7 +18,7 @@ enum model_opt {
     MODEL_OPT_NO_SCRUB, MODEL_OPT_HUGEPAGES, MODEL_OPT_FLUSH,
     MODEL_OPT_LAZY_MAX_PAGES, MODEL_OPT_MAX_MAP_COUNT, MODEL_OPT_FAIL_MAP_AT,
     MODEL_OPT_FAIL_MAP_EVERY, MODEL_OPT_FAIL_UNMAP_AT,
-    MODEL_OPT_FAIL_UNMAP_EVERY,
+    MODEL_OPT_FAIL_UNMAP_EVERY, MODEL_OPT_ARCH, MODEL_OPT_CPUS,
 };
 
 #define MODEL_OPTIONS \
@@ -31,7 +31,9 @@ enum model_opt {
     { "no-scrub",       no_argument,       NULL, MODEL_OPT_NO_SCRUB }, \
     { "hugepages",      no_argument,       NULL, MODEL_OPT_HUGEPAGES }, \
     { "flush",          required_argument, NULL, MODEL_OPT_FLUSH }, \
-    { "lazy-max-pages", required_argument, NULL, MODEL_OPT_LAZY_MAX_PAGES }
+    { "lazy-max-pages", required_argument, NULL, MODEL_OPT_LAZY_MAX_PAGES }, \
+    { "arch",           required_argument, NULL, MODEL_OPT_ARCH }, \
+    { "cpus",           required_argument, NULL, MODEL_OPT_CPUS }
 
 /* Fault injection (docs/faults.md). */
 #define FAULT_OPTIONS \

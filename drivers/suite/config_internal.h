@@ -58,6 +58,7 @@ enum kind {
     V_COUNT,      /* an integer within [min, max] */
     V_BOOL,
     V_FLUSH,      /* flush_policy_parse */
+    V_ARCH,       /* xen_arch_parse */
     V_PIN,        /* pin_mode_parse */
     V_PATTERN,    /* random or sequential */
     V_COUNTS,     /* threads, flush peers: config_counts */
@@ -74,7 +75,8 @@ struct key {
 
 enum model_key {
     MK_PAGE_SIZE, MK_MEMORY, MK_MAX_ORDER, MK_XENHEAP, MK_VMAP_SIZE,
-    MK_DIRECTMAP, MK_SCRUB, MK_HUGEPAGES, MK_FLUSH, MK_LAZY_MAX_PAGES, MK_N
+    MK_DIRECTMAP, MK_SCRUB, MK_HUGEPAGES, MK_FLUSH, MK_LAZY_MAX_PAGES,
+    MK_ARCH, MK_CPUS, MK_N
 };
 
 enum run_key {

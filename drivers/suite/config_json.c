@@ -8,7 +8,8 @@
 
 static json_t *model_json(const struct heap_config *m)
 {
-    return json_pack("{s:I, s:I, s:i, s:I, s:I, s:b, s:b, s:b, s:s, s:i}",
+    return json_pack("{s:I, s:I, s:i, s:I, s:I, s:b, s:b, s:b, s:s, s:i, "
+                     "s:s, s:i}",
                      "page_size", (json_int_t)m->page_size,
                      "memory", (json_int_t)m->memory_bytes,
                      "max_order", (int)m->max_order,
@@ -17,7 +18,8 @@ static json_t *model_json(const struct heap_config *m)
                      "directmap", m->directmap, "scrub", m->scrub,
                      "hugepages", m->hugepages,
                      "flush", flush_policy_name(m->flush),
-                     "lazy_max_pages", (int)m->lazy_max_pages);
+                     "lazy_max_pages", (int)m->lazy_max_pages,
+                     "arch", xen_arch_name(m->arch), "cpus", (int)m->cpus);
 }
 
 static json_t *counts_json(const struct config_counts *c)
@@ -113,6 +115,7 @@ static json_t *value_json(const struct config_sweep *s,
     switch (k->kind) {
     case V_BOOL:    return json_boolean(v->u);
     case V_FLUSH:
+    case V_ARCH:
     case V_PATTERN: return json_string(v->text);
     default:        return json_integer((json_int_t)v->u);
     }

@@ -20,6 +20,8 @@ const struct key model_keys[MK_N] = {
     [MK_HUGEPAGES]      = { "hugepages", V_BOOL, 0, 0 },
     [MK_FLUSH]          = { "flush", V_FLUSH, 0, 0 },
     [MK_LAZY_MAX_PAGES] = { "lazy_max_pages", V_COUNT, 0, UINT32_MAX },
+    [MK_ARCH]           = { "arch", V_ARCH, 0, 0 },
+    [MK_CPUS]           = { "cpus", V_COUNT, 1, 4096 },
 };
 
 const struct key run_keys[RK_N] = {

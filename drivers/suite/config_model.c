@@ -10,6 +10,15 @@
 
 void model_apply(struct heap_config *m, int k, uint64_t u)
 {
+    /* Keys set on their own win over arch, wherever it stands. */
+    static const unsigned set[MK_N] = {
+        [MK_PAGE_SIZE] = KNOB_PAGE_SIZE, [MK_MAX_ORDER] = KNOB_MAX_ORDER,
+        [MK_VMAP_SIZE] = KNOB_VMAP, [MK_XENHEAP] = KNOB_XENHEAP,
+        [MK_FLUSH] = KNOB_FLUSH,
+    };
+
+    if (k >= 0 && k < MK_N)
+        m->knobs_set |= set[k];
     switch ((enum model_key)k) {
     case MK_PAGE_SIZE:      m->page_size = (size_t)u; break;
     case MK_MEMORY:         m->memory_bytes = u; break;
@@ -21,6 +30,8 @@ void model_apply(struct heap_config *m, int k, uint64_t u)
     case MK_HUGEPAGES:      m->hugepages = u; break;
     case MK_FLUSH:          m->flush = (enum flush_policy)u; break;
     case MK_LAZY_MAX_PAGES: m->lazy_max_pages = (unsigned)u; break;
+    case MK_ARCH:           heap_config_arch(m, (enum xen_arch)u); break;
+    case MK_CPUS:           m->cpus = (unsigned)u; break;
     case MK_N:              break;
     }
 }

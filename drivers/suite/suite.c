@@ -194,10 +194,13 @@ static void arg(struct argv_builder *a, const char *fmt, ...)
 
 static void model_args(struct argv_builder *a, const struct heap_config *m)
 {
+    arg(a, "--arch=%s", xen_arch_name(m->arch));
+    arg(a, "--cpus=%u", m->cpus);
     arg(a, "--page-size=%zu", m->page_size);
     arg(a, "--memory=%llu", (unsigned long long)m->memory_bytes);
     arg(a, "--max-order=%u", m->max_order);
-    arg(a, "--xenheap=%llu", (unsigned long long)m->xenheap_bytes);
+    if (m->xenheap_bytes || (m->knobs_set & KNOB_XENHEAP))  /* arm32's own */
+        arg(a, "--xenheap=%llu", (unsigned long long)m->xenheap_bytes);
     arg(a, "--vmap-size=%llu", (unsigned long long)m->vmap_bytes);
     arg(a, "--flush=%s", flush_policy_name(m->flush));
     if (m->lazy_max_pages)
