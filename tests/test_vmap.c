@@ -336,6 +336,43 @@ static void failed_vmalloc_unmaps_and_flushes(void **state)
     close_heap(h);
 }
 
+/* _xvrealloc: a vmap block whose smaller home cannot be had stays where
+ * it is (a growth that cannot be had fails); a pool block moving to the
+ * vmap takes the rest of its page along, PAGE_SIZE - PAGE_OFFSET(va)
+ * bytes, as Xen, not knowing the block's size, copies them. */
+static void xvrealloc_shrinks_and_copies_as_xen(void **state)
+{
+    struct heap_config cfg = test_config(PAGE);
+    struct heap *h;
+    char *p, *a, *b, *q;
+
+    cfg.vmap_bytes = 64 * PAGE;          /* 1 bitmap page, 63 usable bits */
+    h = open_heap("xvmalloc", &cfg);
+    p = heap_alloc(h, 3 * PAGE, 0, 0, NULL);
+    assert_non_null(p);
+    while (vmalloc(xen(h), PAGE))
+        ;
+    memset(p, 0x5a, 3 * PAGE);
+    assert_ptr_equal(heap_realloc(h, p, 3 * PAGE, 2 * PAGE, 0, NULL), p);
+    assert_int_equal(vm_size(xen(h), p), 3);
+    assert_null(heap_realloc(h, p, 3 * PAGE, 5 * PAGE, 0, NULL));
+    assert_int_equal((unsigned char)p[3 * PAGE - 1], 0x5a);
+    close_heap(h);
+
+    h = open_heap("xvmalloc", &cfg);
+    a = heap_alloc(h, 100, 0, 0, NULL);
+    b = heap_alloc(h, 100, 0, 0, NULL);
+    assert_true(b > a && (size_t)(b - a) < PAGE &&
+                ((uintptr_t)a & ~(uintptr_t)(PAGE - 1)) ==
+                ((uintptr_t)b & ~(uintptr_t)(PAGE - 1)));
+    strcpy(b, "the next block");
+    q = heap_realloc(h, a, 100, 2 * PAGE, 0, NULL);
+    assert_non_null(q);
+    assert_int_equal(vm_size(xen(h), q), 2);
+    assert_string_equal(q + (b - a), "the next block");
+    close_heap(h);
+}
+
 /* A full vmap area makes vmalloc fail cleanly. */
 static void exhausted_area_fails_cleanly(void **state)
 {
@@ -382,6 +419,7 @@ int main(void)
         cmocka_unit_test(lazy_flush_batches),
         cmocka_unit_test(arm_keeps_tables_and_flushes_pages_to_ram),
         cmocka_unit_test(failed_vmalloc_unmaps_and_flushes),
+        cmocka_unit_test(xvrealloc_shrinks_and_copies_as_xen),
         cmocka_unit_test(exhausted_area_fails_cleanly),
         cmocka_unit_test(large_model_pages),
     };
