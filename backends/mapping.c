@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "backends/lock.h"
 #include "backends/mapping.h"
@@ -99,7 +100,8 @@ static long mappings_now(void)
 static struct {
     pthread_mutex_t lock;
     long original, raised;
-} host = { PTHREAD_MUTEX_INITIALIZER, -1, -1 };
+    bool refused;      /* the knob cannot be written: never ask again */
+} host = { PTHREAD_MUTEX_INITIALIZER, -1, -1, false };
 
 static void restore_limit(void)
 {
@@ -119,12 +121,15 @@ static bool raise_host_limit(void)
     bool ok = false;
 
     pthread_mutex_lock(&host.lock);
-    limit = read_long(MAX_MAP_COUNT_KNOB);
-    now = mappings_now();
+    if (!host.refused && access(MAX_MAP_COUNT_KNOB, W_OK) != 0)
+        host.refused = true;
+    limit = host.refused ? -1 : read_long(MAX_MAP_COUNT_KNOB);
+    now = limit > 0 ? mappings_now() : -1;
     if (limit > 0 && now >= limit - LIMIT_SLACK) {
         want = limit > RAISE_CEILING / RAISE_FACTOR ? RAISE_CEILING
                                                     : limit * RAISE_FACTOR;
         ok = want > limit && write_long(MAX_MAP_COUNT_KNOB, want);
+        host.refused = !ok;
         if (ok) {
             if (host.original < 0) {
                 host.original = limit;

@@ -373,6 +373,34 @@ static void xvrealloc_shrinks_and_copies_as_xen(void **state)
     close_heap(h);
 }
 
+/* --arch sets what differs between the architectures; a knob set on its
+ * own wins, before or after it. */
+static void arch_presets(void **state)
+{
+    struct heap_config cfg = test_config(PAGE);
+    struct heap *h;
+
+    heap_config_arch(&cfg, ARCH_ARM64);
+    assert_int_equal(cfg.vmap_bytes, 1ull << 30);
+    assert_int_equal(cfg.flush, FLUSH_PER_RANGE);
+    assert_int_equal(cfg.xenheap_bytes, 0);
+    assert_int_equal(cfg.mfn_bytes, 8);
+    cfg = test_config(PAGE);
+    cfg.vmap_bytes = 2ull << 30;
+    cfg.knobs_set = KNOB_VMAP;
+    heap_config_arch(&cfg, ARCH_ARM32);
+    assert_int_equal(cfg.vmap_bytes, 2ull << 30);
+    assert_int_equal(cfg.mfn_bytes, 4);
+    cfg.memory_bytes = 2ull << 30;       /* 1/32: 64 MiB */
+    h = open_heap("vmalloc", &cfg);
+    assert_int_equal(h->xen->cfg.xenheap_bytes, 64ull << 20);
+    assert_true(is_separate_xenheap(&h->xen->pa));
+    close_heap(h);
+    heap_config_arch(&cfg, ARCH_X86);
+    assert_int_equal(cfg.flush, FLUSH_PER_PAGE);
+    assert_int_equal(cfg.vmap_bytes, 2ull << 30);
+}
+
 /* A full vmap area makes vmalloc fail cleanly. */
 static void exhausted_area_fails_cleanly(void **state)
 {
@@ -420,6 +448,7 @@ int main(void)
         cmocka_unit_test(arm_keeps_tables_and_flushes_pages_to_ram),
         cmocka_unit_test(failed_vmalloc_unmaps_and_flushes),
         cmocka_unit_test(xvrealloc_shrinks_and_copies_as_xen),
+        cmocka_unit_test(arch_presets),
         cmocka_unit_test(exhausted_area_fails_cleanly),
         cmocka_unit_test(large_model_pages),
     };
