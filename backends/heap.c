@@ -114,16 +114,15 @@ void heap_config_arch(struct heap_config *cfg, enum xen_arch arch)
     if (!(keep & KNOB_FLUSH))
         cfg->flush = arch == ARCH_X86 ? FLUSH_PER_PAGE : FLUSH_PER_RANGE;
     if (!(keep & KNOB_XENHEAP))
-        cfg->xenheap_bytes = 0;   /* Arm32's follows memory: heap_create */
+        cfg->xenheap_bytes = 0;
+    heap_config_resolve(cfg);
 }
 
-/* Arm32's xenheap, unless set on its own, from the memory finally set. */
-static void resolve_arch(struct heap_config *cfg)
+void heap_config_resolve(struct heap_config *cfg)
 {
     uint64_t share = cfg->memory_bytes / ARM32_XENHEAP_SHARE;
 
-    if (cfg->arch != ARCH_ARM32 || (cfg->knobs_set & KNOB_XENHEAP) ||
-        cfg->xenheap_bytes)
+    if (cfg->arch != ARCH_ARM32 || (cfg->knobs_set & KNOB_XENHEAP))
         return;
     share = (share + ARM32_XENHEAP_MIN - 1) & ~(ARM32_XENHEAP_MIN - 1);
     cfg->xenheap_bytes = share < ARM32_XENHEAP_MIN ? ARM32_XENHEAP_MIN
@@ -223,7 +222,7 @@ struct heap *heap_create(const char *backend, const struct heap_config *asked,
         snprintf(why, why_len, "unknown backend '%s'", backend);
         return NULL;
     }
-    resolve_arch(cfg);
+    heap_config_resolve(cfg);
     if (check_config(cfg, why, why_len))
         return NULL;
     h = calloc(1, sizeof *h);

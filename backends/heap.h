@@ -63,6 +63,9 @@ struct heap_config {
 void heap_config_defaults(struct heap_config *cfg);
 /* Applies arch's preset to the knobs not in cfg->knobs_set. */
 void heap_config_arch(struct heap_config *cfg, enum xen_arch arch);
+/* Arm32's xenheap, unless set on its own, follows memory: call after
+ * setting memory (heap_create does it too). */
+void heap_config_resolve(struct heap_config *cfg);
 const char *xen_arch_name(enum xen_arch a);
 int xen_arch_parse(const char *s, enum xen_arch *out);
 const char *flush_policy_name(enum flush_policy f);

@@ -58,8 +58,12 @@ int model_option(const char *cmd, int c, const char *arg,
         if (parse_page_size(arg, &cfg->page_size))
             return bad_option_value(cmd, "--page-size", arg, PAGE_SIZES_ACCEPTED);
         return 0;
-    case MODEL_OPT_MEMORY:
-        return parse_bytes_arg(cmd, "--memory", arg, &cfg->memory_bytes);
+    case MODEL_OPT_MEMORY: {
+        int rc = parse_bytes_arg(cmd, "--memory", arg, &cfg->memory_bytes);
+
+        heap_config_resolve(cfg);
+        return rc;
+    }
     case MODEL_OPT_XENHEAP:
         return parse_bytes_arg(cmd, "--xenheap", arg, &cfg->xenheap_bytes);
     case MODEL_OPT_VMAP_SIZE:

@@ -21,7 +21,7 @@ void model_apply(struct heap_config *m, int k, uint64_t u)
         m->knobs_set |= set[k];
     switch ((enum model_key)k) {
     case MK_PAGE_SIZE:      m->page_size = (size_t)u; break;
-    case MK_MEMORY:         m->memory_bytes = u; break;
+    case MK_MEMORY:         m->memory_bytes = u; heap_config_resolve(m); break;
     case MK_MAX_ORDER:      m->max_order = (unsigned)u; break;
     case MK_XENHEAP:        m->xenheap_bytes = u; break;
     case MK_VMAP_SIZE:      m->vmap_bytes = u; break;
