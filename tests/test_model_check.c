@@ -9,8 +9,17 @@
  *   block, for size 0), is aligned as asked, and went where the policy says
  *   (a contiguous request never to vmalloc);
  * - no two live blocks share a byte of physical memory, a vmap block's
- *   pages being followed through the vmap page table to their frames, and
- *   no two vmap blocks share virtual pages, guard pages included;
+ *   pages being followed through Xen's page tables (the model's own, in
+ *   frames: backends/pagetable.h) to their frames, and no two vmap blocks
+ *   share virtual pages, guard pages included;
+ * - Xen's page tables, after every step: each page of the block the step
+ *   made, moved or checked maps the frame it mapped when made, its guard
+ *   page maps nothing, every page of a block just freed or moved away maps
+ *   nothing, and the page-table frames in the tree are those of boot plus
+ *   those allocated less those freed; every FULL_CHECK_EVERY steps the
+ *   whole tree is walked (vmap_check: every page of every live area maps
+ *   a frame in use that the host maps there too, every other entry is
+ *   clear, every table frame is in use and counted once);
  * - what a block holds survives until it is freed: every block is filled
  *   with a pattern of its own (a word per 8 bytes, from its serial number
  *   and the word's offset), checked in full at free and realloc, through
