@@ -98,6 +98,32 @@ static void write_pte(struct pagetable *pt, uint64_t *e, uint64_t v)
     stat_add(&pt->n.pte_writes, 1);
 }
 
+/* 4K pages an entry at level maps, through the tables below it. */
+static uint64_t present_under(const struct pagetable *pt, uint64_t e,
+                              int level)
+{
+    uint64_t n = 0, *t;
+
+    if (!present(e))
+        return 0;
+    if (level == 1 || superpage(e))
+        return span(pt, level);
+    t = table_of(pt, e);
+    for (uint64_t i = 0; i < span(pt, 2); i++)
+        n += present_under(pt, t[i], level - 1);
+    return n;
+}
+
+/* Keeps mapped[] as a leaf at va goes from old to new. */
+static void remap(struct pagetable *pt, uint64_t va, int level, uint64_t old,
+                  uint64_t new)
+{
+    uint64_t *m = &pt->mapped[va >= PT_DIRECTMAP_VA];
+
+    *m -= present_under(pt, old, level);
+    *m += present(new) ? span(pt, level) : 0;
+}
+
 /* ---- table frames: alloc_xen_pagetable / free_xen_pagetable ---- */
 
 /* At boot, alloc_xen_pagetable takes alloc_boot_pages: memory that never
@@ -262,10 +288,11 @@ static bool unchanged(const struct pagetable *pt, uint64_t e, uint64_t vpn,
 
 /* One superpage write at level (3 or 2) over whatever was there. */
 static void map_super(struct pagetable *pt, uint64_t *e, int level,
-                      uint64_t frame, uint64_t flags)
+                      uint64_t va, uint64_t frame, uint64_t flags)
 {
     uint64_t old = *e;
 
+    remap(pt, va, level, old, make_entry(pt, frame, super_flags(flags)));
     write_pte(pt, e, make_entry(pt, frame, super_flags(flags)));
     if (!present(old))
         return;
@@ -310,6 +337,7 @@ static int map_small(struct pagetable *pt, struct walk *w, uint64_t *l2e)
         return -ENOMEM;
     old = *l1e;
     write_pte(pt, l1e, make_entry(pt, w->frame, w->flags));
+    remap(pt, w->va, 1, old, *l1e);
     if (present(old))
         flush_all(pt, false);                   /* FLUSH_ORDER(0) */
     advance(pt, w, 1);
@@ -333,7 +361,7 @@ static int x86_step(struct pagetable *pt, struct walk *w)
     if (!l3e)
         return -ENOMEM;
     if (big && aligned(vpn | m, s3) && w->nr >= s3) {
-        map_super(pt, l3e, 3, w->frame, w->flags);
+        map_super(pt, l3e, 3, w->va, w->frame, w->flags);
         advance(pt, w, s3);
         return 0;
     }
@@ -350,7 +378,7 @@ static int x86_step(struct pagetable *pt, struct walk *w)
     if (!(l2e = next_entry(pt, l3e, w->va, 2)))
         return -ENOMEM;
     if (big && aligned(vpn | m, s2) && w->nr >= s2) {
-        map_super(pt, l2e, 2, w->frame, w->flags);
+        map_super(pt, l2e, 2, w->va, w->frame, w->flags);
         advance(pt, w, s2);
     } else if ((rc = map_small(pt, w, l2e)) < 0) {
         return rc;
@@ -396,6 +424,8 @@ static int simple_map(struct pagetable *pt, uint64_t va, uint64_t frame,
 
         if (!e)
             return -ENOMEM;
+        remap(pt, va + (i << pt->shift), 1, *e,
+              make_entry(pt, frame + i, PAGE_HYPERVISOR));
         write_pte(pt, e, make_entry(pt, frame + i, PAGE_HYPERVISOR));
     }
     return 0;
@@ -409,6 +439,7 @@ static void simple_clear(struct pagetable *pt, uint64_t va, uint64_t nr,
 
         if (!e)
             continue;
+        remap(pt, va + (i << pt->shift), 1, *e, 0);
         if (count)
             write_pte(pt, e, 0);
         else
@@ -530,6 +561,16 @@ uint32_t pt_lookup(struct pagetable *pt, uint64_t va)
     return frame;
 }
 
+uint64_t pt_mapped_vmap(struct pagetable *pt)
+{
+    uint64_t n;
+
+    spin_lock(&pt->lock);
+    n = pt->mapped[0];
+    spin_unlock(&pt->lock);
+    return n;
+}
+
 /* ---- the check ---- */
 
 enum { SEEN_NONE, SEEN_DATA, SEEN_TABLE };
@@ -637,6 +678,12 @@ int pt_check(struct pagetable *pt, uint64_t lo, uint64_t hi,
 
         if (pt->root[i])
             rc = visit(&c, pt->root[i], 3, s4 >= 64 ? 0 : i << s4);
+    }
+    if (!rc && c.present != pt->mapped[0] && lo == PT_VMAP_VA) {
+        snprintf(why, why_len, "the vmap page tables map %llu pages, the "
+                 "count says %llu", (unsigned long long)c.present,
+                 (unsigned long long)pt->mapped[0]);
+        rc = -1;
     }
     if (!rc && c.tables != pt->live_tables) {
         snprintf(why, why_len, "the tree holds %llu page-table frames, the "

@@ -94,6 +94,7 @@ struct pagetable {
     size_t   nr_boot;
     uint64_t live_tables;    /* table frames now in the tree */
     uint64_t boot_tables;    /* of those, from boot (pt_reset_counts) */
+    uint64_t mapped[2];      /* 4K pages present: vmap area, directmap */
     spinlock_t lock;         /* the L3 table's lock: one for the tree */
     struct pt_counts n;
 };
@@ -132,6 +133,10 @@ uint32_t pt_lookup(struct pagetable *pt, uint64_t va);
  * [lo, hi). 0, or -1 with the first fault in why. */
 int  pt_check(struct pagetable *pt, uint64_t lo, uint64_t hi,
               uint64_t *present, char *why, size_t why_len);
+
+/* Pages the tables map now in the vmap area, in O(1): after every step
+ * the model checker holds it against the pages it knows to be live. */
+uint64_t pt_mapped_vmap(struct pagetable *pt);
 
 /* Linux's lazy_max_pages(): 32 MiB of pages times fls(online CPUs). */
 uint64_t pt_lazy_max_pages(unsigned cpus, size_t page_size);

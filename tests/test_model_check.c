@@ -12,11 +12,14 @@
  *   pages being followed through Xen's page tables (the model's own, in
  *   frames: backends/pagetable.h) to their frames, and no two vmap blocks
  *   share virtual pages, guard pages included;
- * - Xen's page tables, after every step: each page of the block the step
- *   made, moved or checked maps the frame it mapped when made, its guard
- *   page maps nothing, every page of a block just freed or moved away maps
- *   nothing, and the page-table frames in the tree are those of boot plus
- *   those allocated less those freed; every FULL_CHECK_EVERY steps the
+ * - Xen's page tables, after every step: they map in the vmap area as
+ *   many pages as live blocks and the bitmap hold, no more; each page of
+ *   the block the step made, moved or checked maps the frame it mapped
+ *   when made, its guard page maps nothing, every page of a block just
+ *   freed or moved away maps nothing, and the page-table frames in the
+ *   tree are those of boot plus those allocated less those freed (and
+ *   pagetable.c keeps its count of mapped pages at every entry it
+ *   writes, which the full walk checks); every FULL_CHECK_EVERY steps the
  *   whole tree is walked (vmap_check: every page of every live area maps
  *   a frame in use that the host maps there too, every other entry is
  *   clear, every table frame is in use and counted once);
@@ -1172,6 +1175,20 @@ static void next_phase(struct run *r)
         r->target = MAX_LIVE / 4 + (uint32_t)rng_below(&r->rng, MAX_LIVE);
 }
 
+/* After every step: Xen's page tables map in the vmap area exactly the
+ * pages of live blocks and the bitmap's own, no other entry is present. */
+static void check_mapped(const struct run *r)
+{
+    const struct vmap *v = &r->m->vmap;
+    uint64_t bits = (uint64_t)r->page * 8;
+    uint64_t want = r->live_vmap_pages + (v->top + bits - 1) / bits;
+    uint64_t have = pt_mapped_vmap(&r->m->mapper.pt);
+
+    CHECK(r, have == want, "Xen's page tables map %" PRIu64 " vmap pages: "
+          "%" PRIu64 " of live blocks and the bitmap's should be all", have,
+          want);
+}
+
 /* Allocation is favoured below the target and freeing above it: the live
  * set grows, shrinks and now and then empties. */
 static void one_step(struct run *r)
@@ -1195,6 +1212,7 @@ static void one_step(struct run *r)
             next_phase(r);
     }
 done:
+    check_mapped(r);
     if ((r->step + 1) % FULL_CHECK_EVERY == 0)
         full_check(r);
 }
