@@ -21,7 +21,10 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
         free(m);
         return NULL;
     }
-    mapper_init(&m->mapper, &m->frames, cfg);
+    if (mapper_init(&m->mapper, &m->frames, &m->pa, cfg)) {
+        snprintf(why, why_len, "out of memory for the page tables");
+        goto fail_frames;
+    }
     if (page_alloc_init(&m->pa, &m->frames, &m->mapper, cfg, why, why_len))
         goto fail_frames;
     /* Boot order, as Xen's: the pool and the vmap bitmap exist before the
@@ -33,6 +36,7 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
 fail_pa:
     page_alloc_fini(&m->pa);
 fail_frames:
+    mapper_fini(&m->mapper);
     frames_fini(&m->frames);
     free(m);
     return NULL;
@@ -43,6 +47,7 @@ void xen_model_destroy(struct xen_model *m)
     if (!m)
         return;
     vm_fini(m);
+    mapper_fini(&m->mapper);
     page_alloc_fini(&m->pa);
     frames_fini(&m->frames);
     free(m);
@@ -60,7 +65,14 @@ void xen_model_stats(struct xen_model *m, struct heap_stats *out)
     out->peak_va_pages = stat_get(&m->vmap.peak_va);
     out->map_calls = stat_get(&m->mapper.map_calls);
     out->unmap_calls = stat_get(&m->mapper.unmap_calls);
-    out->flushes = stat_get(&m->mapper.flushes);
+    out->flushes = stat_get(&m->mapper.pt.n.flushes);
+    out->full_flushes = stat_get(&m->mapper.pt.n.full_flushes);
+    out->flush_ipis = stat_get(&m->mapper.pt.n.flush_ipis);
+    out->tlbi = stat_get(&m->mapper.pt.n.tlbi);
+    out->pte_writes = stat_get(&m->mapper.pt.n.pte_writes);
+    out->pt_frames_allocated = stat_get(&m->mapper.pt.n.tables_allocated);
+    out->pt_frames_freed = stat_get(&m->mapper.pt.n.tables_freed);
+    out->cache_flushes = stat_get(&m->pa.flushed_to_ram);
     out->map_failures = stat_get(&m->mapper.map_failures);
     out->scrubbed_pages = stat_get(&m->pa.scrubbed_pages);
     out->pool_regions = xmalloc_pool_regions(m);

@@ -223,6 +223,8 @@ static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,
         pa->pg[head + i].state = PGS_INUSE;
     pa->pg[head].count = 0;
     charge(pa, n, memflags);
+    if (pa->flush_to_ram)        /* Arm: clean and invalidate each page */
+        stat_add(&pa->flushed_to_ram, n);
     spin_unlock(&pa->heap_lock);
 
     /* As in Xen, scrubbing happens outside the lock. */
@@ -403,6 +405,7 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
     pa->mapper = m;
     pa->max_order = cfg->max_order;
     pa->scrub = cfg->scrub;
+    pa->flush_to_ram = cfg->flush == FLUSH_PER_RANGE;
     if (check_config(pa, cfg, xen_frames, why, why_len))
         return -1;
     /* Frame 0 stays out of the heap; the xenheap starts right after it. */

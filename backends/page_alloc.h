@@ -55,6 +55,8 @@ struct page_alloc {
     uint64_t          frames_in_use, peak_frames, overhead_frames;
     uint64_t          caller_frames;  /* frames_in_use less overhead_frames */
     uint64_t          scrubbed_pages;
+    bool              flush_to_ram;    /* Arm rules: flush_page_to_ram */
+    uint64_t          flushed_to_ram;  /* pages it was called for */
 };
 
 int  page_alloc_init(struct page_alloc *pa, struct frames *f,

@@ -340,9 +340,10 @@ static void a_run_that_measured_nothing_fails(void **state)
     fclose(f);
     expect_failed_run("badtrace", "trace = \"bad.trace\"", "",
                       "every measurement failed");
-    /* Generation is inside point_timeout: 2^63 events would never end. */
+    /* Generation is inside point_timeout: the most events one trace may
+     * have (1e8) take longer than the 1s allowed. */
     expect_failed_run("timeout", "name = \"pairs\", events = "
-                      "9223372036854775807", "point_timeout = \"1s\"",
+                      "100000000", "point_timeout = \"1s\"",
                       "point_timeout");
 }
 
@@ -402,7 +403,7 @@ static void a_full_disk_fails_the_run_and_leaves_no_stale_file(void **state)
     assert_true(said);
 }
 
-/* SIGTERM while a trace of 2^63 events is generated stops the run at once;
+/* SIGTERM while a trace of 1e8 events is generated stops the run at once;
  * what it kept is marked incomplete, and no half trace is left. */
 static void a_signal_stops_generation(void **state)
 {
@@ -412,7 +413,7 @@ static void a_signal_stops_generation(void **state)
     json_t *j;
 
     small_config(config, sizeof config, "endless", "\"xmalloc\"",
-                 "name = \"pairs\", events = 9223372036854775807", "");
+                 "name = \"pairs\", events = 100000000", "");
     snprintf(out, sizeof out, "%s/endless-out", root);
     pid = start_run(config, out, "--keep-traces", 0);
     sleep(1);

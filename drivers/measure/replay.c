@@ -197,6 +197,9 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     heap_stats(e->h, &po->stats);
     if ((limit = heap_map_limit_message(e->h)))
         snprintf(po->map_limit, sizeof(po->map_limit), "%s", limit);
+    /* A host limit Xen does not have: no result, not a failure count. */
+    if (heap_host_limit_short(e->h) && st == REPLAY_OK)
+        st = fail(r, REPLAY_FAILED, "%s", limit);
     po->leaked = free_leaked(e);
     gather(e, po);
     heap_destroy(e->h);
