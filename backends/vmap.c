@@ -17,7 +17,9 @@
 
 /* vm_index and vm_size read the bitmap without vm_lock, as Xen's do,
  * while allocations change other bits of the same words under it: every
- * access is a relaxed atomic (a plain load or a locked or/and on x86). */
+ * access is a relaxed atomic. Writers hold vm_lock, so a load and a store
+ * lose nothing: plain accesses on x86, as Xen's __set_bit and
+ * __test_and_clear_bit in vm_alloc and vm_free are. */
 static unsigned long word(const unsigned long *map, uint32_t bit)
 {
     return __atomic_load_n(&map[bit / BITS_PER_LONG], __ATOMIC_RELAXED);
@@ -30,14 +32,16 @@ static bool test_bit(const unsigned long *map, uint32_t bit)
 
 static void set_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_or(&map[bit / BITS_PER_LONG],
-                      1ul << (bit % BITS_PER_LONG), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) | 1ul << (bit % BITS_PER_LONG),
+                     __ATOMIC_RELAXED);
 }
 
 static void clear_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_and(&map[bit / BITS_PER_LONG],
-                       ~(1ul << (bit % BITS_PER_LONG)), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) & ~(1ul << (bit % BITS_PER_LONG)),
+                     __ATOMIC_RELAXED);
 }
 
 /* First bit >= from whose value is want, or size when there is none. */

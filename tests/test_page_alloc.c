@@ -160,7 +160,7 @@ static void xenheap_takes_dirty_pages_unscrubbed(void **state)
 
     memset(p, 0xAA, 4096);
     free_xenheap_pages(pa, p, 0);   /* one heap: freed xenheap pages scrub */
-    assert_true(pa->pg[frame_of(h, p)].need_scrub);
+    assert_true(page_needs_scrub(&pa->pg[frame_of(h, p)]));
     assert_ptr_equal(alloc_xenheap_pages(pa, 0, 0), p);
     assert_int_equal(p[100], 0xAA);
     assert_int_equal(pa->scrubbed_pages, 0);
@@ -178,7 +178,7 @@ static void scrub_off_keeps_pages_clean(void **state)
     a = alloc_domheap_pages(pa_of(h), 0, 0);
     memset(frame_to_view(&h->xen->frames, a), 0xAA, 4096);
     free_domheap_pages(pa_of(h), a, 0);
-    assert_false(pa_of(h)->pg[a].need_scrub);
+    assert_false(page_needs_scrub(&pa_of(h)->pg[a]));
     assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), a);
     assert_int_equal(*(unsigned char *)frame_to_view(&h->xen->frames, a), 0xAA);
     assert_int_equal(pa_of(h)->scrubbed_pages, 0);
@@ -210,7 +210,7 @@ static void separate_xenheap_is_its_own_zone(void **state)
     assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), top_frame(h) - 1);
     for (uint32_t f = 1; f <= xen_frames - 2; f++)
         free_xenheap_pages(pa_of(h), frame_to_virt(&h->xen->frames, f), 0);
-    assert_false(pa_of(h)->pg[1].need_scrub);
+    assert_false(page_needs_scrub(&pa_of(h)->pg[1]));
     assert_int_equal(free_frames(pa_of(h), true), xen_frames - 2);
     close_heap(h);
 }
@@ -247,6 +247,67 @@ static void no_directmap_maps_xenheap_pages_on_demand(void **state)
     close_heap(h);
 }
 
+/* Xen's idle scrubber (scrub_free_pages) takes dirty blocks from the tails
+ * of the lists, scrubs them and puts them back at the heads: the page just
+ * freed is then the next one handed out (LIFO), where without it the clean
+ * head goes first (dirty_pages_go_last_and_are_scrubbed). */
+static void idle_scrub_turns_reuse_lifo(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    struct page_alloc *pa = pa_of(h);
+    uint32_t a = alloc_domheap_pages(pa, 0, 0);
+    uint32_t b = alloc_domheap_pages(pa, 0, 0);
+    unsigned char *view = frame_to_view(&h->xen->frames, a);
+
+    memset(view, 0xAA, 4096);
+    free_domheap_pages(pa, a, 0);              /* dirty, at the tail */
+    assert_int_equal(pa->node_need_scrub, 1);
+    heap_idle(h);
+    assert_int_equal(pa->node_need_scrub, 0);
+    assert_int_equal(pa->scrubbed_pages, 1);
+    assert_false(page_needs_scrub(&pa->pg[a]));
+    assert_int_equal(view[0], 0);
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), a);      /* LIFO */
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), b - 1);  /* then the rest */
+    assert_int_equal(pa->scrubbed_pages, 1);   /* nothing left to scrub */
+    heap_idle(h);                              /* and nothing to do */
+    assert_int_equal(pa->scrubbed_pages, 1);
+    close_heap(h);
+}
+
+/* One heap with more memory than the directmap reaches (x86):
+ * alloc_xenheap_pages asks for MEMF_bits(xenheap_bits), so its frames come
+ * from the zones below 2^xenheap_bits bytes (bits_to_zone: bits - 12) while
+ * the domheap keeps the rest, and xmalloc can fail where vmalloc would
+ * not. 2^25 bytes: frames below 8192, zone 13 down. */
+static void xenheap_bits_keep_the_xenheap_low(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    struct page_alloc *pa;
+    uint32_t got = 0;
+    void *p;
+
+    cfg.xenheap_bits = 25;
+    h = open_heap("pages", &cfg);
+    pa = pa_of(h);
+    /* The pool descriptor took 8190-8191 at boot, the vmap bitmap the top. */
+    assert_int_equal(frame_of(h, alloc_xenheap_pages(pa, 0, 0)), 8189);
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), top_frame(h) - 1);
+    /* Below 2^25 only [4096, 8192) is an order-12 block, and it is used. */
+    assert_null(alloc_xenheap_pages(pa, 12, 0));
+    assert_int_equal(alloc_domheap_pages(pa, 12, 0), 8192);
+    while ((p = alloc_xenheap_pages(pa, 0, 0)) != NULL) {
+        assert_true(frame_of(h, p) < 8192);
+        got++;
+    }
+    /* Frames 1 .. 8191, less the pool's two and the page above. */
+    assert_int_equal(got, 8191 - 3);
+    assert_int_not_equal(alloc_domheap_pages(pa, 0, 0), NO_FRAME);
+    close_heap(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +323,8 @@ int main(void)
         cmocka_unit_test(separate_xenheap_is_its_own_zone),
         cmocka_unit_test(too_large_an_order_fails),
         cmocka_unit_test(no_directmap_maps_xenheap_pages_on_demand),
+        cmocka_unit_test(idle_scrub_turns_reuse_lifo),
+        cmocka_unit_test(xenheap_bits_keep_the_xenheap_low),
     };
     return cmocka_run_group_tests_name("page_alloc", tests, NULL, NULL);
 }

@@ -59,6 +59,8 @@ static const char replay_usage[] =
     "  --hugepages        transparent huge pages for the directmap\n"
     "  --flush P          page (x86), range (Arm) or lazy (Linux)\n"
     "  --lazy-max-pages N with --flush lazy: flush once N pages are pending\n"
+    "  --idle-scrub-every K run Xen's idle scrubber after every K-th event\n"
+    "  --xenheap-bits N   one heap: xenheap frames below 2^N bytes (0: all)\n"
     "  --seed S           seed recorded with the result (default 1)\n"
     "\n"
     "Fault injection (docs/faults.md; every heap counts its calls from 1):\n"

@@ -55,6 +55,12 @@ int model_option(const char *cmd, int c, const char *arg,
     case MODEL_OPT_LAZY_MAX_PAGES:
         return parse_unsigned(cmd, "--lazy-max-pages", arg, UINT_MAX, 1,
                               &cfg->lazy_max_pages);
+    case MODEL_OPT_IDLE_SCRUB_EVERY:
+        return parse_unsigned(cmd, "--idle-scrub-every", arg, UINT_MAX, 0,
+                              &cfg->idle_scrub_every);
+    case MODEL_OPT_XENHEAP_BITS:
+        return parse_unsigned(cmd, "--xenheap-bits", arg, 64, 0,
+                              &cfg->xenheap_bits);
     case MODEL_OPT_MAX_MAP_COUNT:
         return parse_unsigned(cmd, "--max-map-count", arg, MAP_COUNT_MAX, 0,
                               &cfg->max_map_count);

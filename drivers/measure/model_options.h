@@ -18,7 +18,8 @@ enum model_opt {
     MODEL_OPT_NO_SCRUB, MODEL_OPT_HUGEPAGES, MODEL_OPT_FLUSH,
     MODEL_OPT_LAZY_MAX_PAGES, MODEL_OPT_MAX_MAP_COUNT, MODEL_OPT_FAIL_MAP_AT,
     MODEL_OPT_FAIL_MAP_EVERY, MODEL_OPT_FAIL_UNMAP_AT,
-    MODEL_OPT_FAIL_UNMAP_EVERY,
+    MODEL_OPT_FAIL_UNMAP_EVERY, MODEL_OPT_IDLE_SCRUB_EVERY,
+    MODEL_OPT_XENHEAP_BITS,
 };
 
 #define MODEL_OPTIONS \
@@ -31,7 +32,9 @@ enum model_opt {
     { "no-scrub",       no_argument,       NULL, MODEL_OPT_NO_SCRUB }, \
     { "hugepages",      no_argument,       NULL, MODEL_OPT_HUGEPAGES }, \
     { "flush",          required_argument, NULL, MODEL_OPT_FLUSH }, \
-    { "lazy-max-pages", required_argument, NULL, MODEL_OPT_LAZY_MAX_PAGES }
+    { "lazy-max-pages", required_argument, NULL, MODEL_OPT_LAZY_MAX_PAGES }, \
+    { "idle-scrub-every", required_argument, NULL, MODEL_OPT_IDLE_SCRUB_EVERY }, \
+    { "xenheap-bits",   required_argument, NULL, MODEL_OPT_XENHEAP_BITS }
 
 /* Fault injection (docs/faults.md). */
 #define FAULT_OPTIONS \

@@ -75,7 +75,8 @@ static json_t *config_json(const struct replay_report *r)
     for (size_t i = 0; i < r->counters.n; i++)
         json_array_append_new(counters, json_string(r->counters.ev[i].name));
     return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:b, s:b,"
-                     " s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:s, s:s, s:I}",
+                     " s:s, s:I, s:s, s:I, s:o, s:I, s:I, s:I, s:s, s:s, s:I,"
+                     " s:I, s:I}",
                      "backend", r->backend,
                      "trace", r->trace.path,
                      "page_size", (json_int_t)c->page_size,
@@ -97,7 +98,9 @@ static json_t *config_json(const struct replay_report *r)
                      "flush_peers", (json_int_t)o->flush_peers,
                      "timing", replay_timing_name(o->timing),
                      "timer", timer_choice_name(o->timer),
-                     "chunk_events", (json_int_t)o->chunk_events);
+                     "chunk_events", (json_int_t)o->chunk_events,
+                     "idle_scrub_every", (json_int_t)c->idle_scrub_every,
+                     "xenheap_bits", (json_int_t)c->xenheap_bits);
 }
 
 static json_t *notes_json(const struct replay_report *r)

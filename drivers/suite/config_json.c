@@ -8,7 +8,8 @@
 
 static json_t *model_json(const struct heap_config *m)
 {
-    return json_pack("{s:I, s:I, s:i, s:I, s:I, s:b, s:b, s:b, s:s, s:i}",
+    return json_pack("{s:I, s:I, s:i, s:I, s:I, s:b, s:b, s:b, s:s, s:i, "
+                     "s:i, s:i}",
                      "page_size", (json_int_t)m->page_size,
                      "memory", (json_int_t)m->memory_bytes,
                      "max_order", (int)m->max_order,
@@ -17,7 +18,9 @@ static json_t *model_json(const struct heap_config *m)
                      "directmap", m->directmap, "scrub", m->scrub,
                      "hugepages", m->hugepages,
                      "flush", flush_policy_name(m->flush),
-                     "lazy_max_pages", (int)m->lazy_max_pages);
+                     "lazy_max_pages", (int)m->lazy_max_pages,
+                     "idle_scrub_every", (int)m->idle_scrub_every,
+                     "xenheap_bits", (int)m->xenheap_bits);
 }
 
 static json_t *counts_json(const struct config_counts *c)

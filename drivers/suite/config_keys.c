@@ -20,6 +20,8 @@ const struct key model_keys[MK_N] = {
     [MK_HUGEPAGES]      = { "hugepages", V_BOOL, 0, 0 },
     [MK_FLUSH]          = { "flush", V_FLUSH, 0, 0 },
     [MK_LAZY_MAX_PAGES] = { "lazy_max_pages", V_COUNT, 0, UINT32_MAX },
+    [MK_IDLE_SCRUB_EVERY] = { "idle_scrub_every", V_COUNT, 0, UINT32_MAX },
+    [MK_XENHEAP_BITS]   = { "xenheap_bits", V_COUNT, 0, 64 },
 };
 
 const struct key run_keys[RK_N] = {

@@ -21,6 +21,8 @@ void model_apply(struct heap_config *m, int k, uint64_t u)
     case MK_HUGEPAGES:      m->hugepages = u; break;
     case MK_FLUSH:          m->flush = (enum flush_policy)u; break;
     case MK_LAZY_MAX_PAGES: m->lazy_max_pages = (unsigned)u; break;
+    case MK_IDLE_SCRUB_EVERY: m->idle_scrub_every = (unsigned)u; break;
+    case MK_XENHEAP_BITS:   m->xenheap_bits = (unsigned)u; break;
     case MK_N:              break;
     }
 }

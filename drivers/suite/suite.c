@@ -202,6 +202,10 @@ static void model_args(struct argv_builder *a, const struct heap_config *m)
     arg(a, "--flush=%s", flush_policy_name(m->flush));
     if (m->lazy_max_pages)
         arg(a, "--lazy-max-pages=%u", m->lazy_max_pages);
+    if (m->idle_scrub_every)
+        arg(a, "--idle-scrub-every=%u", m->idle_scrub_every);
+    if (m->xenheap_bits)
+        arg(a, "--xenheap-bits=%u", m->xenheap_bits);
     if (!m->directmap)
         arg(a, "--no-directmap");
     if (!m->scrub)
