@@ -84,14 +84,16 @@ static inline void clear_bit32(unsigned nr, uint32_t *w)
 }
 
 /* test_and_clear_bit on a 64-bit word (count_info): lock btr, then the
- * carry flag. */
+ * carry flag. Xen's takes the bit number in a register whenever it is
+ * above 31 (the "Ir" constraint), as every PGC_* bit is: the bit-string
+ * form, slower than an immediate, and the one Xen runs. */
 static inline bool test_and_clear_bit64(unsigned nr, unsigned long *w)
 {
 #ifdef XHEAP_X86_BITOPS
     bool old;
 
-    __asm__ __volatile__("lock btrq %2, %1"
-                         : "=@ccc"(old), "+m"(*w) : "Jr"((unsigned long)nr)
+    __asm__ __volatile__("lock btrl %2, %1"
+                         : "=@ccc"(old), "+m"(*(volatile int *)w) : "r"(nr)
                          : "memory");
     return old;
 #else
