@@ -103,7 +103,8 @@ void tlsf_mapping_insert(unsigned long r, int *fl, int *sl)
     *fl -= FLI_OFFSET;
 }
 
-/* The head of the first non-empty list at or above (fl, sl). */
+/* The head of the first non-empty list at or above (fl, sl): Xen's
+ * FIND_SUITABLE_BLOCK. */
 static struct bhdr *find_suitable_block(struct xmem_pool *p, int *fl, int *sl)
 {
     uint32_t tmp = p->sl_bitmap[*fl] & (~0u << *sl);
@@ -133,6 +134,7 @@ static void clear_list_bit(struct xmem_pool *p, int fl, int sl)
         clear_bit32((unsigned)fl, &p->fl_bitmap);
 }
 
+/* Xen's EXTRACT_BLOCK_HDR. */
 static void extract_head(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     p->matrix[fl][sl] = b->ptr.free_ptr.next;
@@ -143,6 +145,7 @@ static void extract_head(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
     b->ptr.free_ptr = (struct free_ptr){ NULL, NULL };
 }
 
+/* Xen's EXTRACT_BLOCK. */
 static void extract_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     if (b->ptr.free_ptr.next)
@@ -157,7 +160,8 @@ static void extract_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
     b->ptr.free_ptr = (struct free_ptr){ NULL, NULL };
 }
 
-/* Free blocks are pushed at the head: LIFO within a class. */
+/* Xen's INSERT_BLOCK: free blocks are pushed at the head, LIFO within a
+ * class. */
 static void insert_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     b->ptr.free_ptr = (struct free_ptr){ NULL, p->matrix[fl][sl] };
@@ -168,8 +172,8 @@ static void insert_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
     set_bit32((unsigned)fl, &p->fl_bitmap);
 }
 
-/* A region is one free block followed by a zero-size sentinel header that
- * marks its end. */
+/* Xen's ADD_REGION: a region is one free block followed by a zero-size
+ * sentinel header that marks its end. */
 static void add_region(void *region, unsigned long region_size,
                        struct xmem_pool *p)
 {
@@ -207,7 +211,8 @@ unsigned long xmem_pool_maxalloc(const struct xmem_pool *pool)
     return pool->grow_size - 2 * BHDR_OVERHEAD;
 }
 
-/* Splits b when the rest can hold a header and a minimum block. */
+/* The tail of xmem_pool_alloc: splits b when the rest can hold a header
+ * and a minimum block. */
 static void split_or_use(struct xmem_pool *p, struct bhdr *b,
                          unsigned long size)
 {
