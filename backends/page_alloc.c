@@ -414,17 +414,16 @@ static void mark_page_free(struct page_alloc *pa, struct page_info *pg,
 }
 
 /* Whether the block at buddy can merge with one of order on node: Xen's
- * test in free_heap_pages. A separate xenheap's blocks also stay in their
- * zone. */
+ * test in free_heap_pages. It does not look at zones: the buffer page of
+ * init_xenheap_pages keeps a separate xenheap's blocks apart. */
 static bool can_merge(struct page_alloc *pa, uint32_t buddy, unsigned order,
-                      unsigned node, unsigned zone)
+                      unsigned node)
 {
     const struct page_info *pg = &pa->pg[buddy];
 
     return mfn_valid(pa, buddy) &&
            (pg->count_info & PGC_state) == PGC_state_free &&
-           PFN_ORDER(pg) == order && page_to_nid(buddy) == node &&
-           (!pa->xenheap_end || zone_of(pa, buddy) == zone);
+           PFN_ORDER(pg) == order && page_to_nid(buddy) == node;
 }
 
 /* The body of Xen's free_heap_pages, heap_lock held: every page marked
@@ -457,7 +456,7 @@ static void free_block(struct page_alloc *pa, uint32_t head, unsigned order,
         if (head & mask) {
             struct page_info *pred = pg - mask;
 
-            if (!can_merge(pa, head - mask, order, node, zone))
+            if (!can_merge(pa, head - mask, order, node))
                 break;
             check_and_stop_scrub(pred);
             list_del(pa, LIST(pa, zone, order), head - mask);
@@ -471,7 +470,7 @@ static void free_block(struct page_alloc *pa, uint32_t head, unsigned order,
         } else {
             struct page_info *succ = pg + mask;
 
-            if (!can_merge(pa, head + mask, order, node, zone))
+            if (!can_merge(pa, head + mask, order, node))
                 break;
             check_and_stop_scrub(succ);
             if (pg->u.free.first_dirty == INVALID_DIRTY_IDX &&
@@ -671,6 +670,26 @@ static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
     spin_unlock(&pa->heap_lock);
 }
 
+/*
+ * Xen's init_xenheap_pages with CONFIG_SEPARATE_XENHEAP: "Yuk! Ensure there
+ * is a one-page buffer between Xen and Dom zones": merging does not look
+ * at zones, so the last xenheap frame before a domheap frame (and the first
+ * after one) never enters the heap. The model's xenheap starts at frame 0,
+ * so only its last frame is the buffer.
+ */
+static void init_xenheap_pages(struct page_alloc *pa, uint32_t ps, uint32_t pe)
+{
+    if (ps && zone_of(pa, ps - 1) != MEMZONE_XEN) {
+        ps++;
+        pa->reserved_frames++;
+    }
+    if (pe < pa->frames->nr_frames && zone_of(pa, pe) != MEMZONE_XEN) {
+        pe--;
+        pa->reserved_frames++;
+    }
+    init_heap_pages(pa, ps ? ps : 1, pe);
+}
+
 /* Xen's setup_low_mem_virq with no low_mem_virq_limit given. */
 static void setup_low_mem_virq(struct page_alloc *pa)
 {
@@ -750,7 +769,8 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
     pa->xenheap_bits = cfg->xenheap_bits;
     if (check_config(pa, cfg, xen_frames, why, why_len))
         return -1;
-    /* Frame 0 stays out of the heap; the xenheap starts right after it. */
+    /* A separate xenheap takes frames [0, end): frame 0 never reaches the
+     * heap and the last is the buffer, so it holds xen_frames - 1. */
     pa->xenheap_end = xen_frames ? (uint32_t)xen_frames + 1 : 0;
     pa->nr_zones = fls32(f->nr_frames - 1) + 1;
     if (alloc_tables(pa, f->nr_frames)) {
@@ -758,14 +778,34 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
         page_alloc_fini(pa);
         return -1;
     }
-    if (pa->xenheap_end) {
-        init_heap_pages(pa, 1, pa->xenheap_end);
-        init_heap_pages(pa, pa->xenheap_end, f->nr_frames);
-    } else {
-        init_heap_pages(pa, 1, f->nr_frames);
-    }
-    setup_low_mem_virq(pa);
+    /* Frame 0 is never handed out (init_heap_pages keeps MFN 0 away). */
+    pa->reserved_frames = 1;
+    if (pa->xenheap_end)
+        init_xenheap_pages(pa, 0, pa->xenheap_end);
+    /* The rest is the boot allocator's until end_boot_allocator. */
+    pa->boot_start = pa->xenheap_end ? pa->xenheap_end : 1;
+    pa->boot_end = f->nr_frames;
     return 0;
+}
+
+/* Xen's alloc_boot_pages(nr, 1): from the top of the (one) boot region.
+ * These frames never reach the heap. */
+uint32_t alloc_boot_pages(struct page_alloc *pa, uint32_t nr)
+{
+    if (pa->boot_end - pa->boot_start < nr)
+        return NO_FRAME;
+    pa->boot_end -= nr;
+    pa->reserved_frames += nr;
+    return pa->boot_end;
+}
+
+/* Xen's end_boot_allocator: what the boot allocator did not hand out goes
+ * to the heap. */
+void end_boot_allocator(struct page_alloc *pa)
+{
+    init_heap_pages(pa, pa->boot_start, pa->boot_end);
+    pa->boot_start = pa->boot_end;
+    setup_low_mem_virq(pa);
 }
 
 void page_alloc_fini(struct page_alloc *pa)
@@ -786,11 +826,13 @@ void page_alloc_fini(struct page_alloc *pa)
 
 /* ---- observations ---- */
 
+/* A free block of this order at f, as free_heap_pages would merge it:
+ * whatever its zone. */
 static bool is_free_buddy(const struct page_alloc *pa, uint32_t f,
-                          unsigned order, unsigned zone)
+                          unsigned order)
 {
     return f < pa->frames->nr_frames && page_state(&pa->pg[f]) == PGS_FREE &&
-           PFN_ORDER(&pa->pg[f]) == order && zone_of(pa, f) == zone;
+           PFN_ORDER(&pa->pg[f]) == order;
 }
 
 static void zone_range(const struct page_alloc *pa, bool xenheap,
@@ -884,7 +926,7 @@ static int64_t check_list(struct page_alloc *pa, unsigned zone, unsigned order,
             *dirty += page_needs_scrub(&pa->pg[f + i]);
         }
         if (order < pa->max_order &&
-            is_free_buddy(pa, f ^ (1u << order), order, zone)) {
+            is_free_buddy(pa, f ^ (1u << order), order)) {
             snprintf(why, why_len, "free block %u/%u and its buddy were not "
                      "merged", f, order);
             return -1;
@@ -924,10 +966,13 @@ int page_alloc_check(struct page_alloc *pa, char *why, size_t why_len)
         }
         free_total += (uint64_t)zone_frames;
     }
-    if (!rc && free_total + pa->frames_in_use + 1 != pa->frames->nr_frames) {
-        snprintf(why, why_len, "%llu free + %llu in use + frame 0 != %u frames",
+    if (!rc && free_total + pa->frames_in_use + pa->reserved_frames +
+               (pa->boot_end - pa->boot_start) != pa->frames->nr_frames) {
+        snprintf(why, why_len, "%llu free + %llu in use + %u reserved + %u "
+                 "in the boot allocator != %u frames",
                  (unsigned long long)free_total,
-                 (unsigned long long)pa->frames_in_use, pa->frames->nr_frames);
+                 (unsigned long long)pa->frames_in_use, pa->reserved_frames,
+                 pa->boot_end - pa->boot_start, pa->frames->nr_frames);
         rc = -1;
     }
     if (!rc && (free_total != pa->total_avail_pages ||

@@ -5,7 +5,8 @@
  *
  * Free lists are per [zone][order]; zone k holds frames [2^(k-1), 2^k), and
  * frame 0 is kept out so that buddies never merge across a zone boundary.
- * With a separate xenheap (Arm32) its frames form zone 0, MEMZONE_XEN.
+ * With a separate xenheap (Arm32) its frames form zone 0, MEMZONE_XEN,
+ * ending in a buffer frame that never enters the heap.
  * One lock guards everything, as heap_lock does in Xen; there are no
  * per-CPU caches.
  */
@@ -125,7 +126,10 @@ struct page_alloc {
     unsigned long     low_mem_virq_th, low_mem_virq_high, low_mem_virqs;
     unsigned          low_mem_virq_th_order, low_mem_virq_orig_order;
     unsigned          nr_zones, max_order;
-    uint32_t          xenheap_end;  /* separate xenheap: frames [1, end) */
+    uint32_t          xenheap_end;  /* separate xenheap: frames [0, end) */
+    uint32_t          boot_start, boot_end;  /* the boot allocator's frames */
+    uint32_t          reserved_frames;  /* never in the heap: frame 0, boot
+                                           pages, the xenheap's buffer */
     unsigned          xenheap_bits; /* one heap: 0, or xenheap frames lie
                                        below this address width */
     bool              scrub;
@@ -138,6 +142,13 @@ int  page_alloc_init(struct page_alloc *pa, struct frames *f,
                      struct mapper *m, const struct heap_config *cfg,
                      char *why, size_t why_len);
 void page_alloc_fini(struct page_alloc *pa);
+
+/* Boot: page_alloc_init leaves all domheap frames to the boot allocator
+ * (a separate xenheap goes to the heap at once, init_xenheap_pages);
+ * end_boot_allocator hands what is left to the heap, as Xen's setup does
+ * after vm_init. */
+uint32_t alloc_boot_pages(struct page_alloc *pa, uint32_t nr);
+void     end_boot_allocator(struct page_alloc *pa);
 
 /* Xen's entry points. Frames are returned by number, or NO_FRAME. */
 uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,

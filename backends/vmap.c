@@ -398,7 +398,8 @@ int vm_init(struct xen_model *m, char *why, size_t why_len)
      * it at the area's end, which small areas of large pages can exceed. */
     v->top = nr * (uint32_t)page * 8 < v->end ? nr * (uint32_t)page * 8 : v->end;
     for (uint32_t i = 0; i < nr; i++) {
-        uint32_t frame = alloc_domheap_pages(&m->pa, 0, MEMF_overhead);
+        /* Before end_boot_allocator: never in the heap (Xen's early boot). */
+        uint32_t frame = alloc_boot_pages(&m->pa, 1);
 
         if (frame == NO_FRAME ||
             !map_bitmap_page(m, frame, i * (uint32_t)page * 8)) {
