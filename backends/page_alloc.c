@@ -132,6 +132,23 @@ static __attribute__((noinline)) void set_gpfn_from_mfn(struct page_alloc *pa,
     pa->m2p[mfn] = pfn;
 }
 
+/*
+ * count_info outside heap_lock: only a page's owner writes it there (the
+ * PGC_xen_heap loops; the scrub loop's test-and-clear is atomic anyway),
+ * while free_heap_pages may read it under the lock to see whether a buddy
+ * is free, as Xen's does. Relaxed atomics on both sides: plain loads and
+ * stores on x86, the same accesses as Xen's |= and &=.
+ */
+static inline unsigned long count_info_of(const struct page_info *pg)
+{
+    return __atomic_load_n(&pg->count_info, __ATOMIC_RELAXED);
+}
+
+static inline void set_count_info(struct page_info *pg, unsigned long v)
+{
+    __atomic_store_n(&pg->count_info, v, __ATOMIC_RELAXED);
+}
+
 /* ---- free lists: doubly linked through the frame table ---- */
 
 static void list_add_head(struct page_alloc *pa, struct free_list *l,
@@ -422,7 +439,7 @@ static bool can_merge(struct page_alloc *pa, uint32_t buddy, unsigned order,
     const struct page_info *pg = &pa->pg[buddy];
 
     return mfn_valid(pa, buddy) &&
-           (pg->count_info & PGC_state) == PGC_state_free &&
+           (count_info_of(pg) & PGC_state) == PGC_state_free &&
            PFN_ORDER(pg) == order && page_to_nid(buddy) == node;
 }
 
@@ -570,7 +587,7 @@ void *alloc_xenheap_pages(struct page_alloc *pa, unsigned order,
         return NULL;
     pg = &pa->pg[frame];
     for (uint32_t i = 0; i < (1u << order); i++)
-        pg[i].count_info |= PGC_xen_heap;
+        set_count_info(&pg[i], count_info_of(&pg[i]) | PGC_xen_heap);
     return frame_to_virt(pa->frames, frame);
 }
 
@@ -592,7 +609,7 @@ void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
     }
     pg = &pa->pg[frame];
     for (uint32_t i = 0; i < (1u << order); i++)
-        pg[i].count_info &= ~PGC_xen_heap;
+        set_count_info(&pg[i], count_info_of(&pg[i]) & ~PGC_xen_heap);
     free_heap_pages(pa, frame, order, pa->scrub, 0);
 }
 
