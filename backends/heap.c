@@ -347,6 +347,12 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
     return q;
 }
 
+void heap_idle(struct heap *h)
+{
+    if (h->xen)
+        page_alloc_idle_scrub(&h->xen->pa);
+}
+
 void heap_stats(struct heap *h, struct heap_stats *out)
 {
     int64_t live = live_sum(h);

@@ -61,6 +61,10 @@ struct heap_config {
     unsigned cpus;           /* online CPUs of the modelled machine */
     unsigned mfn_bytes;      /* sizeof(mfn_t): 8, or 4 on arm32 */
     unsigned knobs_set;      /* CFG_SET_*: set on their own */
+    unsigned idle_scrub_every; /* 0: never; K: the idle scrubber runs after
+                                  every K-th trace event (heap_idle) */
+    unsigned xenheap_bits;   /* one heap: 0, or xenheap frames lie below
+                                2^bits bytes (Xen's xenheap_bits) */
     /* Fault injection (docs/faults.md); all 0: none. */
     unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
                                 at most MAP_COUNT_MAX; 0: only the host's limit */
@@ -157,6 +161,11 @@ void  heap_free(struct heap *h, void *p, size_t size);
 void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where);
 void  heap_stats(struct heap *h, struct heap_stats *out);
+
+/* What an idle CPU does between events: Xen's idle scrubber, until no
+ * dirty free page is left (models only; the others do nothing). Outside
+ * any timed region. */
+void  heap_idle(struct heap *h);
 
 /* Says that several threads will use h at once (before they start).
  * Shared, the peak of live bytes is raised every HEAP_PEAK_EVERY

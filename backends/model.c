@@ -27,10 +27,17 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
     }
     if (page_alloc_init(&m->pa, &m->frames, &m->mapper, cfg, why, why_len))
         goto fail_frames;
-    /* Boot order, as Xen's: the pool and the vmap bitmap exist before the
-     * first allocation, on frames charged to no allocation. */
-    if (xmalloc_init(m, why, why_len) || vm_init(m, why, why_len))
+    /* Boot order, as Xen's (x86 and Arm): vm_init takes the vmap bitmap's
+     * first pages from the boot allocator, end_boot_allocator gives the
+     * rest to the heap, and the xmalloc pool's descriptor comes from there:
+     * frames charged to no allocation. */
+    if (vm_init(m, why, why_len))
         goto fail_pa;
+    end_boot_allocator(&m->pa);
+    if (xmalloc_init(m, why, why_len)) {
+        vm_fini(m);
+        goto fail_pa;
+    }
     return m;
 
 fail_pa:
@@ -57,7 +64,8 @@ void xen_model_stats(struct xen_model *m, struct heap_stats *out)
 {
     int order = largest_free_order(&m->pa, false);
 
-    out->frames_total = m->frames.nr_frames - 1;     /* frame 0 is reserved */
+    /* Frame 0, boot pages and a xenheap's buffer never reach the heap. */
+    out->frames_total = m->frames.nr_frames - m->pa.reserved_frames;
     out->frames_in_use = stat_get(&m->pa.frames_in_use);
     out->peak_frames = stat_get(&m->pa.peak_frames);
     out->overhead_frames = stat_get(&m->pa.overhead_frames);

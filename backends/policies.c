@@ -115,7 +115,7 @@ static void *pages_alloc(struct heap *h, size_t size, size_t align,
         return NULL;
     /* Callers of free_xenheap_pages pass the order back; the frame table's
      * spare word keeps it for them. */
-    virt_to_page(&h->xen->pa, p)->count = order;
+    PFN_ORDER(virt_to_page(&h->xen->pa, p)) = order;
     if (flags & HEAP_ZERO)
         memset(p, 0, size);
     return p;
@@ -123,13 +123,14 @@ static void *pages_alloc(struct heap *h, size_t size, size_t align,
 
 static void pages_free(struct heap *h, void *p, size_t size)
 {
-    free_xenheap_pages(&h->xen->pa, p, virt_to_page(&h->xen->pa, p)->count);
+    free_xenheap_pages(&h->xen->pa, p,
+                       PFN_ORDER(virt_to_page(&h->xen->pa, p)));
 }
 
 static void *pages_realloc(struct heap *h, void *p, size_t old, size_t size,
                            unsigned flags)
 {
-    unsigned order = virt_to_page(&h->xen->pa, p)->count;
+    unsigned order = PFN_ORDER(virt_to_page(&h->xen->pa, p));
     void *q;
 
     if (pages_order(h, size, 0) == order)

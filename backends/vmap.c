@@ -15,7 +15,9 @@
 
 /* vm_index and vm_size read the bitmap without vm_lock, as Xen's do,
  * while allocations change other bits of the same words under it: every
- * access is a relaxed atomic (a plain load or a locked or/and on x86). */
+ * access is a relaxed atomic. Writers hold vm_lock, so a load and a store
+ * lose nothing: plain accesses on x86, as Xen's __set_bit and
+ * __test_and_clear_bit in vm_alloc and vm_free are. */
 static unsigned long word(const unsigned long *map, uint32_t bit)
 {
     return __atomic_load_n(&map[bit / BITS_PER_LONG], __ATOMIC_RELAXED);
@@ -28,14 +30,16 @@ static bool test_bit(const unsigned long *map, uint32_t bit)
 
 static void set_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_or(&map[bit / BITS_PER_LONG],
-                      1ul << (bit % BITS_PER_LONG), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) | 1ul << (bit % BITS_PER_LONG),
+                     __ATOMIC_RELAXED);
 }
 
 static void clear_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_and(&map[bit / BITS_PER_LONG],
-                       ~(1ul << (bit % BITS_PER_LONG)), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) & ~(1ul << (bit % BITS_PER_LONG)),
+                     __ATOMIC_RELAXED);
 }
 
 /* First bit >= from whose value is want, or size when there is none. */
@@ -337,7 +341,7 @@ static uint32_t list_pages(struct xen_model *m, const char *va, uint32_t pages)
     for (uint32_t i = 0; i < pages; i++) {
         uint32_t f = lookup_frame(&m->mapper, va + (size_t)i * PAGE_SIZE_OF(m));
 
-        m->pa.pg[f].next = head;
+        m->pa.pg[f].list.next = head;
         head = f;
     }
     return head;
@@ -346,7 +350,7 @@ static uint32_t list_pages(struct xen_model *m, const char *va, uint32_t pages)
 static void free_listed(struct xen_model *m, uint32_t head)
 {
     while (head != NO_FRAME) {
-        uint32_t next = m->pa.pg[head].next;
+        uint32_t next = m->pa.pg[head].list.next;
 
         free_domheap_pages(&m->pa, head, 0);
         head = next;
@@ -421,7 +425,8 @@ int vm_init(struct xen_model *m, char *why, size_t why_len)
      * it at the area's end, which small areas of large pages can exceed. */
     v->top = nr * (uint32_t)page * 8 < v->end ? nr * (uint32_t)page * 8 : v->end;
     for (uint32_t i = 0; i < nr; i++) {
-        uint32_t frame = alloc_domheap_pages(&m->pa, 0, MEMF_overhead);
+        /* Before end_boot_allocator: never in the heap (Xen's early boot). */
+        uint32_t frame = alloc_boot_pages(&m->pa, 1);
 
         if (frame == NO_FRAME ||
             !map_bitmap_page(m, frame, i * (uint32_t)page * 8)) {
@@ -478,7 +483,7 @@ static int check_pages(struct xen_model *m, const unsigned char *lazy,
         if (!test_bit(v->bitmap, bit) || lazy[bit])
             continue;
         f = lookup_frame(&m->mapper, va);
-        if (f == NO_FRAME || m->pa.pg[f].state != PGS_INUSE) {
+        if (f == NO_FRAME || page_state(&m->pa.pg[f]) != PGS_INUSE) {
             snprintf(why, why_len, "vmap page %u of a live area maps %s",
                      bit, f == NO_FRAME ? "nothing" : "a free frame");
             return -1;

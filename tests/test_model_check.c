@@ -67,6 +67,8 @@
  * vm.max_map_count (65530 by default). */
 #define MAX_VMAP_PAGES   16384u
 #define FULL_CHECK_EVERY 10000u
+/* Now and then an idle CPU runs Xen's scrubber between two steps. */
+#define IDLE_SCRUB_EVERY 4999u
 
 /* Sizes: per mille of requests in each class; the rest are small, 1 B to
  * SMALL_MAX, log-uniform. Multi-page blocks cost a mapping per page on the
@@ -1104,6 +1106,17 @@ static void check_stats(const struct run *r)
           st.va_pages_in_use, va);
 }
 
+/* Xen's idle scrubber (heap_idle): it must leave no dirty free page and
+ * touch no live block (the next full check verifies their patterns). */
+static void idle_scrub(struct run *r)
+{
+    r->op = "idle scrub";
+    heap_idle(r->h);
+    CHECK(r, r->m->pa.node_need_scrub == 0,
+          "the idle scrubber left %lu dirty free pages",
+          r->m->pa.node_need_scrub);
+}
+
 static void full_check(struct run *r)
 {
     r->op = "full check";
@@ -1213,6 +1226,8 @@ static void one_step(struct run *r)
     }
 done:
     check_mapped(r);
+    if ((r->step + 1) % IDLE_SCRUB_EVERY == 0)
+        idle_scrub(r);
     if ((r->step + 1) % FULL_CHECK_EVERY == 0)
         full_check(r);
 }

@@ -20,6 +20,7 @@
                                             NO_FRAME is one of them */
 #define MAX_ORDER_MAX   30u              /* page_alloc.c's buddy lists */
 #define MAX_CPUS        4096u            /* NR_CPUS's largest Kconfig value */
+#define XENHEAP_BITS_MAX 64u             /* an address width */
 #define XENHEAP_MIN_PAGES 2u             /* page_alloc.c */
 #define VMAP_MIN_PAGES  64u              /* vmap.c: room for its bitmap */
 #define VMAP_MAX_PAGES  (UINT32_MAX - 1) /* vmap.c: page numbers are 32-bit */
@@ -87,6 +88,14 @@ const struct knob knobs[KNOB_N] = {
         MAX_CPUS, false,
         "online CPUs of the modelled machine (default:\n"
         "the host's): IPIs per flush, lazy_max_pages" },
+    [KNOB_IDLE_SCRUB_EVERY] = { "idle_scrub_every", "idle-scrub-every", "K",
+        KNOB_COUNT, FIELD(idle_scrub_every), 0, UINT32_MAX, false,
+        "run Xen's idle scrubber after every K-th event,\n"
+        "outside the measured time (0: never)" },
+    [KNOB_XENHEAP_BITS] = { "xenheap_bits", "xenheap-bits", "N", KNOB_COUNT,
+        FIELD(xenheap_bits), 0, XENHEAP_BITS_MAX, false,
+        "one heap: xenheap frames below 2^N bytes\n"
+        "(Xen's xenheap_bits; 0: all)" },
     [KNOB_MAX_MAP_COUNT] = { "max_map_count", "max-map-count", "N",
         KNOB_COUNT, FIELD(max_map_count), 0, MAP_COUNT_MAX, false,
         "refuse mappings past N of the model's own, as\n"
@@ -399,6 +408,23 @@ static bool vmap_ok(const struct heap_config *cfg, char *want, size_t len)
                        hi * page, why, want, len);
 }
 
+/* page_alloc.c: MEMF_bits of the xenheap, for one heap only, and above
+ * the page shift (bits_to_zone would give no zone). */
+static bool xenheap_bits_ok(const struct heap_config *cfg, char *want,
+                            size_t len)
+{
+    unsigned lo = (unsigned)__builtin_ctzll(cfg->page_size) + 1;
+
+    if (cfg->xenheap_bytes) {
+        snprintf(want, len, "0 (a separate xenheap is set)");
+        return cfg->xenheap_bits == 0;
+    }
+    snprintf(want, len, "0, or %u .. %u (above the page shift)", lo,
+             XENHEAP_BITS_MAX);
+    return cfg->xenheap_bits == 0 ||
+           (cfg->xenheap_bits >= lo && cfg->xenheap_bits <= XENHEAP_BITS_MAX);
+}
+
 bool knob_ok(unsigned id, const struct heap_config *cfg, char *want,
              size_t len)
 {
@@ -411,6 +437,7 @@ bool knob_ok(unsigned id, const struct heap_config *cfg, char *want,
     case KNOB_MAX_ORDER: return max_order_ok(cfg, want, len);
     case KNOB_XENHEAP:   return xenheap_ok(cfg, want, len);
     case KNOB_VMAP_SIZE: return vmap_ok(cfg, want, len);
+    case KNOB_XENHEAP_BITS: return xenheap_bits_ok(cfg, want, len);
     }
     snprintf(want, len, "%" PRIu64 " .. %" PRIu64, k->min, k->max);
     return v >= k->min && v <= k->max;

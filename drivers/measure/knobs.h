@@ -38,7 +38,7 @@ enum knob_id {
     KNOB_ARCH, KNOB_PAGE_SIZE, KNOB_MEMORY, KNOB_MAX_ORDER, KNOB_XENHEAP,
     KNOB_VMAP_SIZE,
     KNOB_DIRECTMAP, KNOB_SCRUB, KNOB_HUGEPAGES, KNOB_FLUSH_POLICY,
-    KNOB_LAZY_MAX_PAGES, KNOB_CPUS,
+    KNOB_LAZY_MAX_PAGES, KNOB_CPUS, KNOB_IDLE_SCRUB_EVERY, KNOB_XENHEAP_BITS,
     KNOB_MODEL_N,   /* the above: every path; the below: replay's fault
                        injection (docs/faults.md), on its command line only */
     KNOB_MAX_MAP_COUNT = KNOB_MODEL_N, KNOB_FAIL_MAP_AT, KNOB_FAIL_MAP_EVERY,

@@ -189,6 +189,8 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     if (e->n > 1)
         heap_set_shared(e->h, true);
     e->kind = kind;
+    for (unsigned t = 0; t < e->n; t++)
+        e->w[t].since_idle = 0;    /* idle scrubbing restarts with the heap */
     memset(e->slots, 0, (size_t)e->n_slots * sizeof(*e->slots));
     if (rows_to)
         fputs(PLACEMENTS_HEADER, rows_to);

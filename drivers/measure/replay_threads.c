@@ -158,6 +158,17 @@ static inline void wait_turn(struct worker *w, const struct slot *s,
         spin_wait_step(&spins);
 }
 
+/* --idle-scrub-every: what an idle CPU would do, between events and out
+ * of every measured time (replay_run_chunk takes it off the chunk's). */
+static __attribute__((noinline)) void run_idle(struct worker *w)
+{
+    uint64_t t0 = clock_ns();
+
+    w->since_idle = 0;
+    heap_idle(w->e->h);
+    w->idle_ns += clock_ns() - t0;
+}
+
 /* The loop every measurement runs; the flags are constants in each copy
  * below, so a batch pass on one thread carries nothing it does not need. */
 HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
@@ -166,6 +177,7 @@ HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
     struct slot *slots = w->e->slots;
     const struct cev *ev = w->ev;
     size_t n = w->n;
+    const unsigned idle = w->e->cfg->idle_scrub_every;
 
     for (size_t i = 0; i < n; i++, ev++) {
         struct slot *s = &slots[ev->slot];
@@ -190,6 +202,8 @@ HOT void replay_stream(struct worker *w, const bool timed, const bool rec,
         }
         if (multi)
             __atomic_store_n(&s->seq, ev->seq + 1, __ATOMIC_RELEASE);
+        if (idle && ++w->since_idle == idle)
+            run_idle(w);
     }
 }
 
@@ -211,10 +225,11 @@ void replay_run_chunk(struct worker *w)
     };
     uint64_t cpu = clock_thread_ns();
 
+    w->idle_ns = 0;
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
-    w->t1 = clock_ns();
-    w->cpu_ns = clock_thread_ns() - cpu;
+    w->t1 = clock_ns() - w->idle_ns;
+    w->cpu_ns = clock_thread_ns() - cpu - w->idle_ns;
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */

@@ -321,8 +321,8 @@ static void check_frames(const struct run *r, const char *p, uint64_t size)
     if (size > (uint64_t)(end - p))
         bug(r, "block %p of %" PRIu64 " bytes runs past the directmap",
             (const void *)p, size);
-    if (virt_to_page(&r->m->pa, p)->state != PGS_INUSE ||
-        virt_to_page(&r->m->pa, p + last)->state != PGS_INUSE)
+    if (page_state(virt_to_page(&r->m->pa, p)) != PGS_INUSE ||
+        page_state(virt_to_page(&r->m->pa, p + last)) != PGS_INUSE)
         bug(r, "block %p of %" PRIu64 " bytes lies on a free frame",
             (const void *)p, size);
 }
