@@ -20,6 +20,15 @@
 #define DEFAULT_MEMORY      (1ull << 30)
 #define DEFAULT_MAX_ORDER   18u           /* x86 and Arm */
 #define DEFAULT_VMAP        (64ull << 30) /* VMAP_DEFAULT on x86_64 */
+#define ARM64_VMAP          (1ull << 30)  /* arch/arm: VMAP_VIRT_SIZE */
+#define ARM32_VMAP          (768ull << 20)
+/* Arm32's separate xenheap: setup_mm's default, 1/32 of RAM rounded up
+ * to 32 MiB, from 32 MiB to 1 GiB (arch/arm/arm32/mmu/mm.c). */
+#define ARM32_XENHEAP_SHARE 32
+#define ARM32_XENHEAP_MIN   (32ull << 20)
+#define ARM32_XENHEAP_MAX   (1ull << 30)
+#define MFN_BYTES_64        8u            /* sizeof(mfn_t) */
+#define MFN_BYTES_32        4u
 
 extern const struct backend backend_pages, backend_xmalloc,
     backend_vmalloc, backend_xvmalloc, backend_xvmalloc_fallback,
@@ -58,9 +67,63 @@ void heap_config_defaults(struct heap_config *cfg)
     cfg->directmap = true;
     cfg->scrub = true;
     cfg->flush = FLUSH_PER_PAGE;
+    cfg->arch = ARCH_X86;
+    cfg->cpus = (unsigned)(sysconf(_SC_NPROCESSORS_ONLN) > 0
+                           ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
+    cfg->mfn_bytes = MFN_BYTES_64;
     cfg->max_map_count = 0;          /* no faults: see docs/faults.md */
     cfg->fail_map_at = cfg->fail_map_every = 0;
     cfg->fail_unmap_at = cfg->fail_unmap_every = 0;
+}
+
+static const char *const arch_names[] = {
+    [ARCH_X86] = "x86", [ARCH_ARM64] = "arm64", [ARCH_ARM32] = "arm32",
+};
+
+const char *xen_arch_name(enum xen_arch a)
+{
+    return names_of(arch_names, NAMES_COUNT(arch_names), a);
+}
+
+int xen_arch_parse(const char *s, enum xen_arch *out)
+{
+    return NAMES_PARSE(arch_names, s, out);
+}
+
+/* What differs between the architectures Xen runs on: the vmap area, the
+ * separate xenheap (Arm32 only), the flush rules, sizeof(mfn_t). Page size
+ * (4K) and MAX_ORDER (18) are the same on all three. TLSF's header and
+ * alignment are 8 bytes on arm32, which the LP64 pool does not model. */
+void heap_config_arch(struct heap_config *cfg, enum xen_arch arch)
+{
+    unsigned keep = cfg->knobs_set;
+
+    cfg->arch = arch;
+    cfg->mfn_bytes = arch == ARCH_ARM32 ? MFN_BYTES_32 : MFN_BYTES_64;
+    if (!(keep & CFG_SET_PAGE_SIZE))
+        cfg->page_size = DEFAULT_PAGE_SIZE;
+    if (!(keep & CFG_SET_MAX_ORDER))
+        cfg->max_order = DEFAULT_MAX_ORDER;
+    if (!(keep & CFG_SET_VMAP))
+        cfg->vmap_bytes = arch == ARCH_X86 ? DEFAULT_VMAP
+                          : arch == ARCH_ARM64 ? ARM64_VMAP : ARM32_VMAP;
+    if (!(keep & CFG_SET_FLUSH))
+        cfg->flush = arch == ARCH_X86 ? FLUSH_PER_PAGE : FLUSH_PER_RANGE;
+    if (!(keep & CFG_SET_XENHEAP))
+        cfg->xenheap_bytes = 0;
+    heap_config_resolve(cfg);
+}
+
+void heap_config_resolve(struct heap_config *cfg)
+{
+    uint64_t share = cfg->memory_bytes / ARM32_XENHEAP_SHARE;
+
+    if (cfg->arch != ARCH_ARM32 || (cfg->knobs_set & CFG_SET_XENHEAP))
+        return;
+    share = (share + ARM32_XENHEAP_MIN - 1) & ~(ARM32_XENHEAP_MIN - 1);
+    cfg->xenheap_bytes = share < ARM32_XENHEAP_MIN ? ARM32_XENHEAP_MIN
+                         : share > ARM32_XENHEAP_MAX ? ARM32_XENHEAP_MAX
+                         : share;
 }
 
 static const char *const flush_names[] = {
@@ -139,16 +202,18 @@ static int check_config(const struct heap_config *cfg, char *why, size_t len)
     return 0;
 }
 
-struct heap *heap_create(const char *backend, const struct heap_config *cfg,
+struct heap *heap_create(const char *backend, const struct heap_config *asked,
                          char *why, size_t why_len)
 {
     const struct backend *b = backend_find(backend);
+    struct heap_config resolved = *asked, *cfg = &resolved;
     struct heap *h;
 
     if (!b) {
         snprintf(why, why_len, "unknown backend '%s'", backend);
         return NULL;
     }
+    heap_config_resolve(cfg);
     if (check_config(cfg, why, why_len))
         return NULL;
     h = calloc(1, sizeof *h);
@@ -282,6 +347,12 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
     return q;
 }
 
+void heap_idle(struct heap *h)
+{
+    if (h->xen)
+        page_alloc_idle_scrub(&h->xen->pa);
+}
+
 void heap_stats(struct heap *h, struct heap_stats *out)
 {
     int64_t live = live_sum(h);
@@ -312,7 +383,9 @@ void heap_set_shared(struct heap *h, bool shared)
 
 const char *heap_map_limit_message(struct heap *h)
 {
-    if (!h->xen || !__atomic_load_n(&h->xen->mapper.limit_hit, __ATOMIC_RELAXED))
+    if (!h->xen ||
+        (!__atomic_load_n(&h->xen->mapper.limit_hit, __ATOMIC_RELAXED) &&
+         !__atomic_load_n(&h->xen->mapper.model_limit_hit, __ATOMIC_RELAXED)))
         return NULL;
     return h->xen->mapper.limit_msg;
 }
@@ -325,4 +398,10 @@ bool heap_is_model(const struct heap *h)
 const char *heap_directmap_huge(const struct heap *h)
 {
     return h->xen ? h->xen->frames.huge : NULL;
+}
+
+bool heap_host_limit_short(struct heap *h)
+{
+    return h->xen && __atomic_load_n(&h->xen->mapper.limit_hit,
+                                     __ATOMIC_RELAXED);
 }

@@ -33,6 +33,17 @@ enum flush_policy {
  * default is 65530, and the knob exists to lower it. */
 #define MAP_COUNT_MAX 65536u
 
+/* Architecture presets (--arch): each sets the knobs below that differ. */
+enum xen_arch { ARCH_X86, ARCH_ARM64, ARCH_ARM32 };
+
+/* Knobs set on their own, which an --arch preset leaves
+ * alone wherever --arch stands (cfg->knobs_set). */
+#define CFG_SET_PAGE_SIZE 0x01u
+#define CFG_SET_MAX_ORDER 0x02u
+#define CFG_SET_VMAP      0x04u
+#define CFG_SET_XENHEAP   0x08u
+#define CFG_SET_FLUSH     0x10u
+
 /* The knobs of the model; heap_config_defaults() gives x86_64 Xen. */
 struct heap_config {
     size_t   page_size;      /* model PAGE_SIZE: 4096, 16384 or 65536 */
@@ -44,7 +55,16 @@ struct heap_config {
     bool     scrub;          /* freed pages are dirty until scrubbed */
     bool     hugepages;      /* ask for transparent huge pages on the directmap */
     enum flush_policy flush;
-    unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending */
+    unsigned lazy_max_pages; /* FLUSH_LAZY: purge once this many are pending
+                                (0: Linux's lazy_max_pages() for cpus) */
+    enum xen_arch arch;      /* the preset the knobs came from */
+    unsigned cpus;           /* online CPUs of the modelled machine */
+    unsigned mfn_bytes;      /* sizeof(mfn_t): 8, or 4 on arm32 */
+    unsigned knobs_set;      /* CFG_SET_*: set on their own */
+    unsigned idle_scrub_every; /* 0: never; K: the idle scrubber runs after
+                                  every K-th trace event (heap_idle) */
+    unsigned xenheap_bits;   /* one heap: 0, or xenheap frames lie below
+                                2^bits bytes (Xen's xenheap_bits) */
     /* Fault injection (docs/faults.md); all 0: none. */
     unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
                                 at most MAP_COUNT_MAX; 0: only the host's limit */
@@ -55,6 +75,13 @@ struct heap_config {
 };
 
 void heap_config_defaults(struct heap_config *cfg);
+/* Applies arch's preset to the knobs not in cfg->knobs_set. */
+void heap_config_arch(struct heap_config *cfg, enum xen_arch arch);
+/* Arm32's xenheap, unless set on its own, follows memory: call after
+ * setting memory (heap_create does it too). */
+void heap_config_resolve(struct heap_config *cfg);
+const char *xen_arch_name(enum xen_arch a);
+int xen_arch_parse(const char *s, enum xen_arch *out);
 /* NULL for a value past the last policy: a loop over them ends there. */
 const char *flush_policy_name(enum flush_policy f);
 int flush_policy_parse(const char *s, enum flush_policy *out);
@@ -90,7 +117,10 @@ struct heap_stats {
     uint64_t peak_frames;                     /* held for callers: without */
     uint64_t overhead_frames;                 /* pool descriptor, vmap bitmap */
     uint64_t va_pages_in_use, peak_va_pages;  /* vmap pages with guards */
-    uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, modelled flushes */
+    uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, Xen's flushes */
+    uint64_t full_flushes, flush_ipis, tlbi;  /* Xen's, by its rules */
+    uint64_t pte_writes, pt_frames_allocated, pt_frames_freed;
+    uint64_t cache_flushes;                   /* Arm: flush_page_to_ram */
     uint64_t map_failures;                    /* mmap refused (max_map_count) */
     uint64_t scrubbed_pages;
     uint64_t pool_regions, pool_used_bytes;   /* the xmalloc pool */
@@ -132,6 +162,11 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
                    unsigned flags, struct placement *where);
 void  heap_stats(struct heap *h, struct heap_stats *out);
 
+/* What an idle CPU does between events: Xen's idle scrubber, until no
+ * dirty free page is left (models only; the others do nothing). Outside
+ * any timed region. */
+void  heap_idle(struct heap *h);
+
 /* Says that several threads will use h at once (before they start).
  * Shared, the peak of live bytes is raised every HEAP_PEAK_EVERY
  * operations of a thread, so it may miss the true peak by that many
@@ -141,6 +176,8 @@ void  heap_set_shared(struct heap *h, bool shared);
 
 /* Set when a mapping failed because of vm.max_map_count: one clear line. */
 const char *heap_map_limit_message(struct heap *h);
+/* True when that limit is the host's: the run must stop, not count it. */
+bool heap_host_limit_short(struct heap *h);
 
 /* Whether h drives the Xen model (else it is a system baseline). */
 bool heap_is_model(const struct heap *h);

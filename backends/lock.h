@@ -1,18 +1,48 @@
 /*
  * Xen guards each allocator with one spinlock (heap_lock, the pool lock,
- * vm_lock). The model does the same, so that contention looks like Xen's;
- * waiters yield after a short spin because replay threads may outnumber
- * cores, which a hypervisor's CPUs never do.
+ * vm_lock), and the model takes the same ones at the same places with the
+ * same kind of lock: xen/common/spinlock.c's FIFO ticket lock, taken out of
+ * line (_spin_lock, _spin_unlock), a lock xadd to draw a ticket, pause
+ * while another ticket is served, a plain add to serve the next one.
+ *
+ * And the same kind of bit operations: on x86 Xen's set_bit, clear_bit and
+ * test_and_clear_bit are lock-prefixed bts/btr (asm/bitops.h), its
+ * __set_bit and friends plain ones.
  */
 #ifndef XHEAP_LOCK_H
 #define XHEAP_LOCK_H
 
-#include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#define SPIN_BEFORE_YIELD 128
+/*
+ * A hypervisor's CPUs are never preempted while spinning; replay threads
+ * may be, when they outnumber the host's CPUs, and a FIFO lock then waits
+ * for the descheduled holder of the next ticket. A waiter that has spun
+ * this many times (tens of microseconds, far beyond any hold of these
+ * locks) yields its CPU; on an uncontended or fairly shared lock it never
+ * gets there.
+ */
+#define SPIN_BEFORE_YIELD 4096
 
-typedef struct { int held; } spinlock_t;
+/* spinlock_tickets_t: head is the ticket served, tail the next drawn. */
+typedef union {
+    uint32_t head_tail;
+    struct {
+        uint16_t head, tail;
+    };
+} spinlock_tickets_t;
+
+#define SPINLOCK_TICKET_INC 0x10000u   /* tail + 1 */
+
+typedef struct {
+    spinlock_tickets_t tickets;
+} spinlock_t;
+
+/* Xen's _spin_lock and _spin_unlock (spin_lock_common, spin_unlock_common):
+ * out of line, in lock.c, with preempt_disable and preempt_enable. */
+void spin_lock(spinlock_t *l);
+void spin_unlock(spinlock_t *l);
 
 static inline void cpu_relax(void)
 {
@@ -23,23 +53,53 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static inline void spin_lock(spinlock_t *l)
-{
-    unsigned spins = 0;
+/*
+ * x86 bit operations on a word, as Xen's. ThreadSanitizer cannot see into
+ * inline assembly, so under it (and off x86) the same operations are the
+ * compiler's atomics: the same locked instructions, or an atomic load and
+ * store where Xen's is plain.
+ */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__SANITIZE_THREAD__)
+#define XHEAP_X86_BITOPS 1
+#endif
 
-    while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&l->held, __ATOMIC_RELAXED)) {
-            if (++spins < SPIN_BEFORE_YIELD)
-                cpu_relax();
-            else
-                sched_yield();
-        }
-    }
+/* set_bit: lock bts */
+static inline void set_bit32(unsigned nr, uint32_t *w)
+{
+#ifdef XHEAP_X86_BITOPS
+    __asm__ __volatile__("lock btsl %1, %0" : "+m"(*w) : "Ir"(nr) : "memory");
+#else
+    __atomic_fetch_or(w, 1u << nr, __ATOMIC_SEQ_CST);
+#endif
 }
 
-static inline void spin_unlock(spinlock_t *l)
+/* clear_bit: lock btr */
+static inline void clear_bit32(unsigned nr, uint32_t *w)
 {
-    __atomic_store_n(&l->held, 0, __ATOMIC_RELEASE);
+#ifdef XHEAP_X86_BITOPS
+    __asm__ __volatile__("lock btrl %1, %0" : "+m"(*w) : "Ir"(nr) : "memory");
+#else
+    __atomic_fetch_and(w, ~(1u << nr), __ATOMIC_SEQ_CST);
+#endif
+}
+
+/* test_and_clear_bit on a 64-bit word (count_info): lock btr, then the
+ * carry flag. Xen's takes the bit number in a register whenever it is
+ * above 31 (the "Ir" constraint), as every PGC_* bit is: the bit-string
+ * form, slower than an immediate, and the one Xen runs. */
+static inline bool test_and_clear_bit64(unsigned nr, unsigned long *w)
+{
+#ifdef XHEAP_X86_BITOPS
+    bool old;
+
+    __asm__ __volatile__("lock btrl %2, %1"
+                         : "=@ccc"(old), "+m"(*(volatile int *)w) : "r"(nr)
+                         : "memory");
+    return old;
+#else
+    return __atomic_fetch_and(w, ~(1ul << nr), __ATOMIC_SEQ_CST) &
+           (1ul << nr);
+#endif
 }
 
 /* Counters shared by threads: relaxed atomics, read as a snapshot. */

@@ -1,27 +1,30 @@
 /*
- * Real page-table updates: mapping frames of the memfd at fixed addresses,
- * and taking them away again, counted and flushed as Xen would.
+ * Mapping frames at fixed addresses, twice over: in Xen's page tables,
+ * which are data of the model (pagetable.h) and count what Xen's rules
+ * make it do, and on the host, so that the memory is really reachable.
  *
- * Every map is one mmap(MAP_FIXED | MAP_SHARED) of the memfd, so the kernel
- * really edits page tables. Every unmap replaces the range with an
- * inaccessible anonymous mapping (the address space stays reserved), which
- * makes the kernel flush the TLB, on all CPUs running this process.
+ * Every host map is one mmap(MAP_FIXED | MAP_SHARED) of the memfd, so the
+ * kernel really edits page tables. Every host unmap replaces the range
+ * with an inaccessible anonymous mapping (the address space stays
+ * reserved). Under the x86 rules the host is asked once per page, under
+ * the Arm rules once per range, under Linux's lazy rules once per area at
+ * the purge.
  *
- * The flush policy decides how many unmap calls, and so how many flushes, a
- * range costs: x86 Xen flushes each 4K entry on all CPUs (one call a page),
- * Arm Xen once per range (one call). Linux's lazy policy is the vmap area's
- * business: it defers whole areas and purges them in batches.
+ * map_calls and unmap_calls count the host calls, each a real system call
+ * (unless the model refused it first: a fault plan, the modelled
+ * vm.max_map_count, faults.h); they also number the calls for the fault
+ * plans. Flushes, IPIs, entry writes and page-table frames are Xen's,
+ * counted by pagetable.c.
  *
- * flushes counts the flushes the modelled hypervisor issues; map_calls and
- * unmap_calls count the calls, each a real system call that the host
- * kernel pays for (and flushes for) on its own, unless the model refused it
- * first (a fault plan, the modelled vm.max_map_count: faults.h). They also
- * number the calls for the fault plans.
+ * A map call that fails maps nothing, in either place: callers unwind. A
+ * host unmap that fails leaves its pages mapped on the host (stale) and
+ * says so; its callers, as Xen's vunmap ignores map_pages_to_xen's result,
+ * free the address space and the frames anyway. docs/faults.md says why
+ * that stays consistent.
  *
- * A map call that fails maps nothing: callers unwind. An unmap call that
- * fails leaves its pages mapped (stale) and says so; its callers, as Xen's
- * vunmap ignores destroy_xen_mappings' result, free the address space and
- * the frames anyway. docs/faults.md says why that stays consistent.
+ * When the host refuses a mapping for vm.max_map_count, the limit is
+ * raised for the run where the process may (root), and the call retried;
+ * where it may not, the run is told to stop (heap_map_limit_message).
  */
 #ifndef XHEAP_MAPPING_H
 #define XHEAP_MAPPING_H
@@ -32,40 +35,61 @@
 #include "backends/faults.h"
 #include "backends/frames.h"
 #include "backends/heap.h"
+#include "backends/pagetable.h"
 
 struct mapper {
     const struct frames *frames;
     enum flush_policy flush;
-    uint64_t map_calls, unmap_calls, flushes;
+    const char *vmap_base;       /* host address of the vmap area */
+    uint64_t map_calls, unmap_calls;
     uint64_t map_failures;       /* map and unmap calls refused, any cause */
     uint64_t injected_maps, injected_unmaps;   /* of those, by a fault plan */
     uint64_t unmap_failures;     /* unmap calls refused, any cause */
     uint64_t stale_pages;        /* pages those left mapped */
-    int      limit_hit;          /* a mapping failed for vm.max_map_count */
+    int      limit_hit;          /* the host limit is short: stop the run */
+    int      model_limit_hit;    /* the modelled limit refused a call */
     char     limit_msg[256];
+    struct pagetable pt;         /* Xen's page tables */
     struct fault_plan fail_map, fail_unmap;
     struct map_count map_count;  /* last: a megabyte, touched only if used */
 };
 
 /* Takes the flush policy and the fault knobs from cfg, which it copies
- * into the fault plans and the modelled limit; cfg need not outlive it. */
-void mapper_init(struct mapper *m, const struct frames *f,
-                 const struct heap_config *cfg);
+ * into the fault plans, the modelled limit and the page tables; cfg need
+ * not outlive it. Table frames come from pa (it need not be initialised
+ * yet: the tables made at boot come from boot memory). 0, or -1 when out
+ * of memory for the root table. */
+int  mapper_init(struct mapper *m, const struct frames *f,
+                 struct page_alloc *pa, const struct heap_config *cfg);
+void mapper_fini(struct mapper *m);
 
-/* Maps nr consecutive frames from frame at va with one call. 0 or -errno;
- * on failure nothing new is mapped. */
+/* map_pages_to_xen(va, frame, nr, PAGE_HYPERVISOR), and the host mapping.
+ * 0 or -errno; on failure nothing new is mapped. */
 int  map_frames(struct mapper *m, void *va, uint32_t frame, uint32_t nr);
 
-/* Unmaps nr model pages at va, as the flush policy says. 0, or the first
- * call's -errno: its pages stay mapped (the others are unmapped). */
+/* vunmap: the page-table work as the rules say (flushes counted), then the
+ * host's. 0, or the first host call's -errno: its pages stay mapped on the
+ * host (the others are unmapped). */
 int  unmap_pages(struct mapper *m, void *va, uint32_t nr);
+/* The same for an area whose first mapped pages only were mapped (a
+ * vmalloc that failed midway): Xen's work covers all nr, the host's the
+ * mapped ones. */
+int  unmap_pages_some(struct mapper *m, void *va, uint32_t nr,
+                      uint32_t mapped);
 
-/* Unmaps nr model pages at va with one call, whatever the policy; flush
- * says whether the call counts a flush (a lazy purge counts one for all).
- * 0, or -errno with the pages still mapped. */
-int  unmap_range(struct mapper *m, void *va, uint32_t nr, bool flush);
+/* Linux's lazy vfree: the entries are cleared now, nothing is flushed and
+ * the host mapping stays until unmap_host at the purge. */
+void clear_pages(struct mapper *m, void *va, uint32_t nr);
 
-/* Counts one modelled TLB flush. */
-void mapper_flush(struct mapper *m);
+/* The host's half of a lazy purge: one call for the area, no flush (the
+ * purge counts one for the batch with mapper_lazy_flush). */
+int  unmap_host(struct mapper *m, void *va, uint32_t nr);
+void mapper_lazy_flush(struct mapper *m, uint64_t span_pages);
+
+/* xen_map_to_mfn: the frame mapped at va, NO_FRAME when none is. */
+uint32_t lookup_frame(struct mapper *m, const void *va);
+
+/* The modelled virtual address of a host one (vmap area or directmap). */
+uint64_t model_va(const struct mapper *m, const void *va);
 
 #endif

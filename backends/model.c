@@ -21,18 +21,29 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
         free(m);
         return NULL;
     }
-    mapper_init(&m->mapper, &m->frames, cfg);
+    if (mapper_init(&m->mapper, &m->frames, &m->pa, cfg)) {
+        snprintf(why, why_len, "out of memory for the page tables");
+        goto fail_frames;
+    }
     if (page_alloc_init(&m->pa, &m->frames, &m->mapper, cfg, why, why_len))
         goto fail_frames;
-    /* Boot order, as Xen's: the pool and the vmap bitmap exist before the
-     * first allocation, on frames charged to no allocation. */
-    if (xmalloc_init(m, why, why_len) || vm_init(m, why, why_len))
+    /* Boot order, as Xen's (x86 and Arm): vm_init takes the vmap bitmap's
+     * first pages from the boot allocator, end_boot_allocator gives the
+     * rest to the heap, and the xmalloc pool's descriptor comes from there:
+     * frames charged to no allocation. */
+    if (vm_init(m, why, why_len))
         goto fail_pa;
+    end_boot_allocator(&m->pa);
+    if (xmalloc_init(m, why, why_len)) {
+        vm_fini(m);
+        goto fail_pa;
+    }
     return m;
 
 fail_pa:
     page_alloc_fini(&m->pa);
 fail_frames:
+    mapper_fini(&m->mapper);
     frames_fini(&m->frames);
     free(m);
     return NULL;
@@ -43,6 +54,7 @@ void xen_model_destroy(struct xen_model *m)
     if (!m)
         return;
     vm_fini(m);
+    mapper_fini(&m->mapper);
     page_alloc_fini(&m->pa);
     frames_fini(&m->frames);
     free(m);
@@ -52,7 +64,8 @@ void xen_model_stats(struct xen_model *m, struct heap_stats *out)
 {
     int order = largest_free_order(&m->pa, false);
 
-    out->frames_total = m->frames.nr_frames - 1;     /* frame 0 is reserved */
+    /* Frame 0, boot pages and a xenheap's buffer never reach the heap. */
+    out->frames_total = m->frames.nr_frames - m->pa.reserved_frames;
     out->frames_in_use = stat_get(&m->pa.frames_in_use);
     out->peak_frames = stat_get(&m->pa.peak_frames);
     out->overhead_frames = stat_get(&m->pa.overhead_frames);
@@ -60,7 +73,14 @@ void xen_model_stats(struct xen_model *m, struct heap_stats *out)
     out->peak_va_pages = stat_get(&m->vmap.peak_va);
     out->map_calls = stat_get(&m->mapper.map_calls);
     out->unmap_calls = stat_get(&m->mapper.unmap_calls);
-    out->flushes = stat_get(&m->mapper.flushes);
+    out->flushes = stat_get(&m->mapper.pt.n.flushes);
+    out->full_flushes = stat_get(&m->mapper.pt.n.full_flushes);
+    out->flush_ipis = stat_get(&m->mapper.pt.n.flush_ipis);
+    out->tlbi = stat_get(&m->mapper.pt.n.tlbi);
+    out->pte_writes = stat_get(&m->mapper.pt.n.pte_writes);
+    out->pt_frames_allocated = stat_get(&m->mapper.pt.n.tables_allocated);
+    out->pt_frames_freed = stat_get(&m->mapper.pt.n.tables_freed);
+    out->cache_flushes = stat_get(&m->pa.flushed_to_ram);
     out->map_failures = stat_get(&m->mapper.map_failures);
     out->scrubbed_pages = stat_get(&m->pa.scrubbed_pages);
     out->pool_regions = xmalloc_pool_regions(m);

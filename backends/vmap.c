@@ -9,15 +9,15 @@
 
 #define BITS_PER_LONG   64
 #define PAGE_SIZE_OF(m) ((m)->frames.page_size)
-/* Linux purges lazily freed areas once 32 MiB of them are pending. */
-#define LAZY_DEFAULT_BYTES (32ul << 20)
 #define XEN_MFN_BYTES   8   /* sizeof(mfn_t) on 64-bit Xen */
 
 /* ---- bitmap helpers (the bitmap is read through the vmap itself) ---- */
 
 /* vm_index and vm_size read the bitmap without vm_lock, as Xen's do,
  * while allocations change other bits of the same words under it: every
- * access is a relaxed atomic (a plain load or a locked or/and on x86). */
+ * access is a relaxed atomic. Writers hold vm_lock, so a load and a store
+ * lose nothing: plain accesses on x86, as Xen's __set_bit and
+ * __test_and_clear_bit in vm_alloc and vm_free are. */
 static unsigned long word(const unsigned long *map, uint32_t bit)
 {
     return __atomic_load_n(&map[bit / BITS_PER_LONG], __ATOMIC_RELAXED);
@@ -30,14 +30,16 @@ static bool test_bit(const unsigned long *map, uint32_t bit)
 
 static void set_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_or(&map[bit / BITS_PER_LONG],
-                      1ul << (bit % BITS_PER_LONG), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) | 1ul << (bit % BITS_PER_LONG),
+                     __ATOMIC_RELAXED);
 }
 
 static void clear_bit(unsigned long *map, uint32_t bit)
 {
-    __atomic_fetch_and(&map[bit / BITS_PER_LONG],
-                       ~(1ul << (bit % BITS_PER_LONG)), __ATOMIC_RELAXED);
+    __atomic_store_n(&map[bit / BITS_PER_LONG],
+                     word(map, bit) & ~(1ul << (bit % BITS_PER_LONG)),
+                     __ATOMIC_RELAXED);
 }
 
 /* First bit >= from whose value is want, or size when there is none. */
@@ -232,6 +234,7 @@ void vm_purge_lazy(struct xen_model *m)
 {
     struct vmap *v = &m->vmap;
     struct lazy_area *batch;
+    uint32_t lo = UINT32_MAX, hi = 0;
     size_t n;
 
     spin_lock(&v->lock);
@@ -243,21 +246,29 @@ void vm_purge_lazy(struct xen_model *m)
     spin_unlock(&v->lock);
     if (!n)
         return;
+    /* The entries were cleared at vfree; the host's mappings and the
+     * address space go now, under one flush of the range they span. */
     for (size_t i = 0; i < n; i++) {
-        unmap_range(&m->mapper, v->base + (size_t)batch[i].start *
-                    PAGE_SIZE_OF(m), batch[i].nr, false);
+        unmap_host(&m->mapper, v->base + (size_t)batch[i].start *
+                   PAGE_SIZE_OF(m), batch[i].nr);
         vm_free_bits(m, batch[i].start);
+        if (batch[i].start < lo)
+            lo = batch[i].start;
+        if (batch[i].start + batch[i].nr > hi)
+            hi = batch[i].start + batch[i].nr;
     }
-    mapper_flush(&m->mapper);   /* one flush covers the whole batch */
+    mapper_lazy_flush(&m->mapper, hi - lo);
     free(batch);
 }
 
 /* ---- vmap, vunmap, vmalloc, vfree ---- */
 
+/* __vmap: each frame mapped with its own call. A call that fails (no
+ * frame left for a page table) vunmaps the whole area, as Xen does: x86
+ * clears and flushes what was mapped, Arm flushes the whole range. */
 static void *vmap_frames(struct xen_model *m, const uint32_t *mfn, uint32_t nr)
 {
     char *va = vm_alloc(m, nr, 1);
-    uint32_t idx;
 
     if (!va && m->vmap.lazy_n) {     /* Linux purges, then tries again */
         vm_purge_lazy(m);
@@ -265,18 +276,20 @@ static void *vmap_frames(struct xen_model *m, const uint32_t *mfn, uint32_t nr)
     }
     if (!va)
         return NULL;
-    idx = (uint32_t)((size_t)(va - m->vmap.base) / PAGE_SIZE_OF(m));
     for (uint32_t i = 0; i < nr; i++) {
         if (map_frames(&m->mapper, va + (size_t)i * PAGE_SIZE_OF(m), mfn[i],
                        1) != 0) {
-            if (i)
-                unmap_range(&m->mapper, va, i, true);
-            vm_free_bits(m, idx);
+            unmap_pages_some(&m->mapper, va, nr, i);
+            vm_free_bits(m, vm_index(m, va));
             return NULL;
         }
-        m->vmap.frame_of[idx + i] = mfn[i];
     }
     return va;
+}
+
+static unsigned mfn_bytes(const struct xen_model *m)
+{
+    return m->cfg.mfn_bytes ? m->cfg.mfn_bytes : XEN_MFN_BYTES;
 }
 
 static void *vmalloc_pages(struct xen_model *m, size_t size, bool zero)
@@ -289,7 +302,7 @@ static void *vmalloc_pages(struct xen_model *m, size_t size, bool zero)
     pages = (uint32_t)((size + PAGE_SIZE_OF(m) - 1) / PAGE_SIZE_OF(m));
     /* Xen collects the frames in an xmalloc'd array of mfn_t first; the
      * model stores 32-bit frame numbers in an array of Xen's size. */
-    mfn = _xmalloc(m, (unsigned long)pages * XEN_MFN_BYTES, XEN_MFN_BYTES);
+    mfn = _xmalloc(m, (unsigned long)pages * mfn_bytes(m), mfn_bytes(m));
     if (!mfn)
         return NULL;
     for (i = 0; i < pages; i++) {
@@ -318,32 +331,58 @@ void *vzalloc(struct xen_model *m, size_t size)
     return vmalloc_pages(m, size, true);
 }
 
+/* _vfree: each page's frame from the page tables (xen_map_to_mfn), listed
+ * at the head of a page list through the frame table, as page_list_add
+ * does; then vunmap, then the list freed from its head: last page first. */
+static uint32_t list_pages(struct xen_model *m, const char *va, uint32_t pages)
+{
+    uint32_t head = NO_FRAME;
+
+    for (uint32_t i = 0; i < pages; i++) {
+        uint32_t f = lookup_frame(&m->mapper, va + (size_t)i * PAGE_SIZE_OF(m));
+
+        m->pa.pg[f].list.next = head;
+        head = f;
+    }
+    return head;
+}
+
+static void free_listed(struct xen_model *m, uint32_t head)
+{
+    while (head != NO_FRAME) {
+        uint32_t next = m->pa.pg[head].list.next;
+
+        free_domheap_pages(&m->pa, head, 0);
+        head = next;
+    }
+}
+
 void vfree(struct xen_model *m, void *va)
 {
     struct vmap *v = &m->vmap;
-    uint32_t start = vm_index(m, va), pages, i;
-    bool lazy = m->cfg.flush == FLUSH_LAZY, deferred, purge;
+    uint32_t start = vm_index(m, va), pages, list;
+    bool deferred, purge;
 
     if (!start)
         return;
     pages = vm_size(m, va);
-    if (!lazy)
+    list = list_pages(m, va, pages);
+    if (m->cfg.flush != FLUSH_LAZY) {
         unmap_pages(&m->mapper, va, pages);
-    /* Xen lists the pages at the head, so frees them last page first. The
-     * frames are read while the area still holds its place: once its bits
-     * are free another thread may take it and rewrite frame_of. */
-    for (i = pages; i-- > 0;)
-        free_domheap_pages(&m->pa, v->frame_of[start + i], 0);
-    if (!lazy) {
         vm_free_bits(m, start);
+        free_listed(m, list);
         return;
     }
+    /* Linux: the entries go now, the flush and the range later. */
+    clear_pages(&m->mapper, va, pages);
+    free_listed(m, list);
     spin_lock(&v->lock);
     deferred = defer_area(v, start, pages);
     purge = v->lazy_pages > v->lazy_max;
     spin_unlock(&v->lock);
     if (!deferred) {
-        unmap_range(&m->mapper, va, pages, true);
+        unmap_host(&m->mapper, va, pages);
+        mapper_lazy_flush(&m->mapper, pages);
         vm_free_bits(m, start);
     }
     if (purge)
@@ -373,16 +412,12 @@ int vm_init(struct xen_model *m, char *why, size_t why_len)
     len = (size_t)v->end * page;
     v->base = reserve_aligned(len, page > (2u << 20) ? page : (2u << 20),
                               &v->reserve, &v->reserve_len);
-    v->frame_of = mmap(NULL, (size_t)v->end * sizeof *v->frame_of,
-                       PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (!v->base || v->frame_of == MAP_FAILED) {
-        v->frame_of = NULL;
+    if (!v->base) {
         snprintf(why, why_len, "cannot reserve %zu MiB for the vmap area",
                  len >> 20);
-        vm_fini(m);
         return -1;
     }
+    m->mapper.vmap_base = v->base;
     v->bitmap = (unsigned long *)v->base;
     v->low = pages_up((v->end + 7) / 8, page);
     nr = pages_up((v->low + 7) / 8, page);
@@ -390,7 +425,8 @@ int vm_init(struct xen_model *m, char *why, size_t why_len)
      * it at the area's end, which small areas of large pages can exceed. */
     v->top = nr * (uint32_t)page * 8 < v->end ? nr * (uint32_t)page * 8 : v->end;
     for (uint32_t i = 0; i < nr; i++) {
-        uint32_t frame = alloc_domheap_pages(&m->pa, 0, MEMF_overhead);
+        /* Before end_boot_allocator: never in the heap (Xen's early boot). */
+        uint32_t frame = alloc_boot_pages(&m->pa, 1);
 
         if (frame == NO_FRAME ||
             !map_bitmap_page(m, frame, i * (uint32_t)page * 8)) {
@@ -401,8 +437,20 @@ int vm_init(struct xen_model *m, char *why, size_t why_len)
     }
     for (uint32_t bit = 0; bit < v->low; bit++)
         set_bit(v->bitmap, bit);
-    v->lazy_max = m->cfg.lazy_max_pages ? m->cfg.lazy_max_pages
-                                        : LAZY_DEFAULT_BYTES / page;
+    /* populate_pt_range: the tables for the rest of the bitmap's space.
+     * Like the bitmap's, they come from boot memory; what the run does
+     * from here on is counted from zero. */
+    if (pt_populate(&m->mapper.pt, model_va(&m->mapper, v->base +
+                    (size_t)nr * page), v->low - nr)) {
+        snprintf(why, why_len, "no memory for the vmap page tables");
+        vm_fini(m);
+        return -1;
+    }
+    m->mapper.pt.booting = false;
+    pt_reset_counts(&m->mapper.pt);
+    v->lazy_max = m->cfg.lazy_max_pages
+                  ? m->cfg.lazy_max_pages
+                  : pt_lazy_max_pages(m->mapper.pt.cpus, page);
     return 0;
 }
 
@@ -412,10 +460,78 @@ void vm_fini(struct xen_model *m)
 
     if (v->reserve)
         munmap(v->reserve, v->reserve_len);
-    if (v->frame_of)
-        munmap(v->frame_of, (size_t)v->end * sizeof *v->frame_of);
     free(v->lazy);
     memset(v, 0, sizeof *v);
+}
+
+/* The page tables against the bitmap: every page of a live area maps a
+ * frame in use that the host maps there too (a word written through the
+ * vmap reads back through the frame), every bitmap page is mapped, and
+ * nothing else is: guards, free space and lazily freed areas are clear. */
+static int check_pages(struct xen_model *m, const unsigned char *lazy,
+                       uint64_t *live, char *why, size_t why_len)
+{
+    struct vmap *v = &m->vmap;
+    uint32_t first = pages_up((v->end + 7) / 8, PAGE_SIZE_OF(m));
+
+    for (uint32_t bit = first; bit < v->top; bit++) {
+        char *va = v->base + (size_t)bit * PAGE_SIZE_OF(m);
+        uint32_t f;
+        volatile uint64_t *w, *alias;
+        uint64_t keep;
+
+        if (!test_bit(v->bitmap, bit) || lazy[bit])
+            continue;
+        f = lookup_frame(&m->mapper, va);
+        if (f == NO_FRAME || page_state(&m->pa.pg[f]) != PGS_INUSE) {
+            snprintf(why, why_len, "vmap page %u of a live area maps %s",
+                     bit, f == NO_FRAME ? "nothing" : "a free frame");
+            return -1;
+        }
+        w = (volatile uint64_t *)va;
+        alias = frame_to_view(&m->frames, f);
+        keep = *w;
+        *w = keep ^ 0x5a5a5a5a5a5a5a5aull;
+        if (*alias != (keep ^ 0x5a5a5a5a5a5a5a5aull)) {
+            *w = keep;
+            snprintf(why, why_len, "vmap page %u: the host maps another "
+                     "frame than the page table's %u", bit, f);
+            return -1;
+        }
+        *w = keep;
+        (*live)++;
+    }
+    return 0;
+}
+
+static int check_tables(struct xen_model *m, char *why, size_t why_len)
+{
+    struct vmap *v = &m->vmap;
+    size_t page = PAGE_SIZE_OF(m);
+    unsigned char *lazy = calloc(v->top ? v->top : 1, 1);
+    uint64_t live = 0, present = 0, lo = PT_VMAP_VA;
+    uint64_t bitmap_pages = pages_up(v->top, page * 8);
+    int rc;
+
+    if (!lazy) {
+        snprintf(why, why_len, "out of memory for the vmap check");
+        return -1;
+    }
+    for (size_t i = 0; i < v->lazy_n; i++)
+        memset(lazy + v->lazy[i].start, 1, v->lazy[i].nr);
+    rc = check_pages(m, lazy, &live, why, why_len);
+    free(lazy);
+    if (!rc)
+        rc = pt_check(&m->mapper.pt, lo, lo + (uint64_t)v->end * page,
+                      &present, why, why_len);
+    if (!rc && present != live + bitmap_pages) {
+        snprintf(why, why_len, "the vmap page tables map %llu pages; the "
+                 "bitmap's %llu and live areas' %llu should be all",
+                 (unsigned long long)present,
+                 (unsigned long long)bitmap_pages, (unsigned long long)live);
+        rc = -1;
+    }
+    return rc;
 }
 
 int vmap_check(struct xen_model *m, char *why, size_t why_len)
@@ -439,6 +555,8 @@ int vmap_check(struct xen_model *m, char *why, size_t why_len)
                  (unsigned long long)v->va_in_use);
         rc = -1;
     }
+    if (!rc)
+        rc = check_tables(m, why, why_len);
     spin_unlock(&v->lock);
     return rc;
 }

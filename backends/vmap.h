@@ -7,9 +7,10 @@
  * of the area itself, in domheap pages mapped there as it grows.
  *
  * vmalloc takes each page from the domheap on its own (order 0, so not
- * contiguous) and maps each with its own call: real mmaps of the memfd, so
- * the same frame is reachable through the directmap and the vmap. vfree
- * unmaps as the flush policy says and frees every page, with scrub.
+ * contiguous) and maps each with its own call, in Xen's page tables and on
+ * the host (mapping.h), so the same frame is reachable through the
+ * directmap and the vmap. vfree finds each page's frame by walking the
+ * page tables, unmaps as the rules say and frees every page, with scrub.
  */
 #ifndef XHEAP_VMAP_H
 #define XHEAP_VMAP_H
@@ -32,7 +33,6 @@ struct vmap {
     uint32_t       end;       /* vm_end: pages in the area */
     uint32_t       top;       /* vm_top: bits backed by bitmap pages */
     uint32_t       low;       /* vm_low: lowest known clear bit */
-    uint32_t      *frame_of;  /* the page table: frame behind each page */
     char          *reserve;
     size_t         reserve_len;
     spinlock_t     lock;      /* vm_lock */

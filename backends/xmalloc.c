@@ -59,7 +59,7 @@ static void *xmalloc_whole_pages(struct xen_model *m, unsigned long size,
             p += page << i;
         }
     }
-    virt_to_page(&m->pa, res)->count =
+    PFN_ORDER(virt_to_page(&m->pa, res)) =
         (uint32_t)((size + page - 1) >> PAGE_SHIFT_OF(m));
     return res;
 }
@@ -106,7 +106,7 @@ static bool fits_in_place(struct xen_model *m, void *ptr, unsigned long size,
 
     *curr_size = 0;
     if (is_whole_pages(m, ptr)) {
-        *curr_size = (unsigned long)virt_to_page(&m->pa, ptr)->count
+        *curr_size = (unsigned long)PFN_ORDER(virt_to_page(&m->pa, ptr))
                      << PAGE_SHIFT_OF(m);
         /* Whole pages never shrink in place: they just stay. */
         return size <= *curr_size && !((uintptr_t)ptr & (align - 1));
@@ -165,10 +165,10 @@ void xfree(struct xen_model *m, void *p)
 
     if (is_whole_pages(m, p)) {
         struct page_info *pg = virt_to_page(&m->pa, p);
-        unsigned long size = pg->count;
+        unsigned long size = PFN_ORDER(pg);
         unsigned order = get_order_from_pages(size);
 
-        pg->count = 0;
+        PFN_ORDER(pg) = 0;
         /* Free the pieces back to front, each a power of two in size. */
         for (unsigned i = 0;; i++) {
             if (!(size & (1ul << i)))

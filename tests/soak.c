@@ -692,15 +692,19 @@ static void empty_check(struct soak *s)
     if (st.live_bytes || st.va_pages_in_use)
         fault("end of round: all freed, yet %" PRIu64 " live bytes and %"
               PRIu64 " vmap pages in use", st.live_bytes, st.va_pages_in_use);
-    if (pa->frames_in_use != pa->overhead_frames)
+    /* Xen's page tables stay (backends/pagetable.h). */
+    if (pa->frames_in_use != pa->overhead_frames + s->m->mapper.pt.live_tables)
         fault("end of round: all freed, yet %" PRIu64 " frames are in use "
-              "beside %" PRIu64 " of the model's own: frames were lost",
-              pa->frames_in_use - pa->overhead_frames, pa->overhead_frames);
+              "beside %" PRIu64 " of the model's own and %" PRIu64 " page "
+              "tables: frames were lost", pa->frames_in_use -
+              pa->overhead_frames - s->m->mapper.pt.live_tables,
+              pa->overhead_frames, s->m->mapper.pt.live_tables);
     if (__atomic_load_n(&s->va_live, __ATOMIC_RELAXED))
         fault("end of round: the threads' vmap page count is %" PRIu64,
               s->va_live);
-    /* The vmap bitmap may have grown: its frames then stay taken. */
-    if (pa->overhead_frames != s->overhead0)
+    /* The vmap bitmap may have grown, page tables stay: their frames
+     * then stay taken. */
+    if (pa->overhead_frames != s->overhead0 || s->m->mapper.pt.live_tables)
         return;
     now = take_census(s, &n);
     for (size_t i = 0; i < n && i < s->ncensus; i++)

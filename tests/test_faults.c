@@ -86,7 +86,8 @@ static void free_all_and_check(struct heap *h, struct blocks *b)
         vm_purge_lazy(h->xen);
     check_model(h);
     st = stats_of(h);
-    assert_int_equal(h->xen->pa.frames_in_use, st.overhead_frames);
+    assert_int_equal(h->xen->pa.frames_in_use,     /* page tables stay */
+                     st.overhead_frames + h->xen->mapper.pt.live_tables);
     assert_int_equal(st.va_pages_in_use, 0);
     assert_int_equal(st.live_bytes, 0);
 }
@@ -368,7 +369,9 @@ static void map_count_follows_the_kernel(void **state)
 }
 
 /* The host's own limit, reached for real when it is the default: the
- * kernel refuses, the model says so with the sysctl that raises it. */
+ * kernel refuses; the model raises it for the run only where asked
+ * (XHEAP_RAISE_MAX_MAP_COUNT=1, as root) and nothing fails, else it says
+ * so with the sysctl that raises it. */
 static void host_map_count_fails_cleanly(void **state)
 {
     struct heap_config cfg = small_config(256u << 20);
@@ -390,16 +393,38 @@ static void host_map_count_fails_cleanly(void **state)
     h = open_heap("vmalloc", &cfg);
     while (got < cap && (p[got] = heap_alloc(h, PAGE, 0, 0, NULL)))
         got++;
+    if (!heap_host_limit_short(h)) {          /* only memory ran out */
+        assert_int_equal(stats_of(h).map_failures, 0);
+        assert_int_equal(stats_of(h).failed, got < cap);
+        while (got--)
+            heap_free(h, p[got], PAGE);
+        close_heap(h);
+        free(p);
+        return;
+    }
     assert_true(got < cap);
     assert_int_equal(stats_of(h).failed, 1);
     assert_int_equal(stats_of(h).map_failures, 1);
     assert_non_null(heap_map_limit_message(h));
     assert_non_null(strstr(heap_map_limit_message(h),
                            "sysctl -w vm.max_map_count="));
+    /* Unasked, the run changed no system setting, even as root. */
+    if (!getenv("XHEAP_RAISE_MAX_MAP_COUNT")) {
+        long now = 0;
+
+        f = fopen("/proc/sys/vm/max_map_count", "r");
+        assert_non_null(f);
+        assert_int_equal(fscanf(f, "%ld", &now), 1);
+        fclose(f);
+        assert_int_equal(now, limit);
+    }
     check_model(h);
     while (got--)
         heap_free(h, p[got], PAGE);
-    assert_int_equal(h->xen->pa.frames_in_use, stats_of(h).overhead_frames);
+    /* Xen's page tables stay after the last free (backends/pagetable.h). */
+    assert_int_equal(h->xen->pa.frames_in_use,
+                     stats_of(h).overhead_frames +
+                     h->xen->mapper.pt.live_tables);
     assert_int_equal(stats_of(h).va_pages_in_use, 0);
     close_heap(h);
     free(p);
@@ -440,9 +465,10 @@ static void map_fails_in_the_middle_of_vmalloc(void **state)
     assert_int_equal(st.map_failures, 1);
     assert_int_equal(h->xen->mapper.injected_maps, 1);
     assert_int_equal(st.map_calls, boot + 4);
-    assert_int_equal(h->xen->mapper.unmap_calls, unmaps + 1);   /* 3 pages */
+    assert_int_equal(h->xen->mapper.unmap_calls, unmaps + 3);   /* a page each */
     assert_int_equal(st.va_pages_in_use, 0);
-    assert_int_equal(h->xen->pa.frames_in_use, st.overhead_frames);
+    assert_int_equal(h->xen->pa.frames_in_use,     /* page tables stay */
+                     st.overhead_frames + h->xen->mapper.pt.live_tables);
     check_model(h);
     p = heap_alloc(h, 8 * PAGE, 0, 0, NULL);
     assert_non_null(p);
@@ -470,8 +496,12 @@ static void map_fails_for_xenheap_pages(void **state)
     b->size[b->n++] = 3 * PAGE;
     assert_null(heap_alloc(h, 3 * PAGE, 0, 0, NULL));
     assert_int_equal(stats_of(h).map_failures, 1);
+    /* The first block's pages, and the page tables their on-demand
+     * mappings took from the domheap (Xen's boot order: the pool comes
+     * after boot, so its tables are no boot memory; tables stay). */
     assert_int_equal(h->xen->pa.frames_in_use,
-                     stats_of(h).overhead_frames + 3);
+                     stats_of(h).overhead_frames + 3 +
+                     h->xen->mapper.pt.live_tables);
     assert_non_null(b->p[b->n] = heap_alloc(h, 3 * PAGE, 0, 0, NULL));
     b->size[b->n++] = 3 * PAGE;
     assert_int_equal(stats_of(h).failed, 1);
@@ -565,7 +595,8 @@ static void unmap_failure_leaves_a_counted_stale_page(void **state)
     assert_int_equal(h->xen->mapper.stale_pages, 1);
     assert_int_equal(st.failed, 0);
     assert_int_equal(st.va_pages_in_use, 0);
-    assert_int_equal(h->xen->pa.frames_in_use, st.overhead_frames);
+    assert_int_equal(h->xen->pa.frames_in_use,     /* page tables stay */
+                     st.overhead_frames + h->xen->mapper.pt.live_tables);
     /* The kernel keeps the stale page's mapping and the piece of
      * reservation after it, where the area had 4 mappings and that piece. */
     assert_int_equal(map_count_now(&h->xen->mapper.map_count), vmas - 5 + 2);
@@ -578,7 +609,8 @@ static void unmap_failure_leaves_a_counted_stale_page(void **state)
     heap_free(h, q, 4 * PAGE);
     st = stats_of(h);
     assert_int_equal(st.map_failures, 1);
-    assert_int_equal(h->xen->pa.frames_in_use, st.overhead_frames);
+    assert_int_equal(h->xen->pa.frames_in_use,     /* page tables stay */
+                     st.overhead_frames + h->xen->mapper.pt.live_tables);
     assert_int_equal(map_count_now(&h->xen->mapper.map_count), vmas - 5);
     check_model(h);
     close_heap(h);
@@ -687,8 +719,10 @@ static void replay_reports_the_faults(void **state)
     assert_true(jget(root, "map_failures", NULL) > jget(root, "ops", "failed"));
     assert_int_equal(jget(root, "ops", "alloc"), 200);
     assert_int_equal(jget(root, "stats", "va_pages_in_use"), 0);
-    assert_int_equal(jget(root, "stats", "frames_in_use"),
-                     jget(root, "stats", "overhead_frames"));
+    assert_int_equal(jget(root, "stats", "frames_in_use"),  /* + tables */
+                     jget(root, "stats", "overhead_frames") +
+                     jget(root, "stats", "pt_frames_allocated") -
+                     jget(root, "stats", "pt_frames_freed"));
     assert_non_null(strstr(json_string_value(json_object_get(root, "map_limit")),
                            "(600 mappings"));
     snprintf(line, sizeof line, "failed     %" JSON_INTEGER_FORMAT

@@ -197,6 +197,11 @@ static size_t tries(const struct knob *k, const struct heap_config *cfg,
                  "lazy", "both", NULL }; *p; p++)
             add(t, &n, *p, true);
         break;
+    case KNOB_PRESET:
+        for (const char *const *p = (const char *const[]){ "x86", "arm64",
+                 "arm32", "riscv", NULL }; *p; p++)
+            add(t, &n, *p, true);
+        break;
     case KNOB_BOOL:   /* a flag on the command line: no range to differ */
         break;
     }
@@ -360,6 +365,7 @@ static void has_knobs(const char *who, json_t *config)
         json_t *v = json_object_get(config, knobs[i].name);
         bool ok = knobs[i].type == KNOB_BOOL    ? json_is_boolean(v)
                   : knobs[i].type == KNOB_FLUSH ? json_is_string(v)
+                  : knobs[i].type == KNOB_PRESET ? json_is_string(v)
                                                 : json_is_integer(v);
 
         if (!ok)

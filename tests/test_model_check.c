@@ -9,8 +9,20 @@
  *   block, for size 0), is aligned as asked, and went where the policy says
  *   (a contiguous request never to vmalloc);
  * - no two live blocks share a byte of physical memory, a vmap block's
- *   pages being followed through the vmap page table to their frames, and
- *   no two vmap blocks share virtual pages, guard pages included;
+ *   pages being followed through Xen's page tables (the model's own, in
+ *   frames: backends/pagetable.h) to their frames, and no two vmap blocks
+ *   share virtual pages, guard pages included;
+ * - Xen's page tables, after every step: they map in the vmap area as
+ *   many pages as live blocks and the bitmap hold, no more; each page of
+ *   the block the step made, moved or checked maps the frame it mapped
+ *   when made, its guard page maps nothing, every page of a block just
+ *   freed or moved away maps nothing, and the page-table frames in the
+ *   tree are those of boot plus those allocated less those freed (and
+ *   pagetable.c keeps its count of mapped pages at every entry it
+ *   writes, which the full walk checks); every FULL_CHECK_EVERY steps the
+ *   whole tree is walked (vmap_check: every page of every live area maps
+ *   a frame in use that the host maps there too, every other entry is
+ *   clear, every table frame is in use and counted once);
  * - what a block holds survives until it is freed: every block is filled
  *   with a pattern of its own (a word per 8 bytes, from its serial number
  *   and the word's offset), checked in full at free and realloc, through
@@ -55,6 +67,8 @@
  * vm.max_map_count (65530 by default). */
 #define MAX_VMAP_PAGES   16384u
 #define FULL_CHECK_EVERY 10000u
+/* Now and then an idle CPU runs Xen's scrubber between two steps. */
+#define IDLE_SCRUB_EVERY 4999u
 
 /* Sizes: per mille of requests in each class; the rest are small, 1 B to
  * SMALL_MAX, log-uniform. Multi-page blocks cost a mapping per page on the
@@ -629,6 +643,12 @@ static void verify_block(const struct run *r, const struct block *b,
     verify_views(r, b, len, when);
 }
 
+/* The frame Xen's page tables map at page k of a vmap block. */
+static uint32_t vmap_frame(const struct run *r, const char *p, long k)
+{
+    return lookup_frame(&r->m->mapper, p + k * (long)r->page);
+}
+
 /* A vmap block's area and page table entries stay as they were. */
 static void verify_vmap(const struct run *r, const struct block *b)
 {
@@ -638,11 +658,18 @@ static void verify_vmap(const struct run *r, const struct block *b)
 
     CHECK(r, pages == b->pages, "%s: vm_size says %u pages, it had %u",
           describe(r, b, buf, sizeof buf), pages, b->pages);
-    for (uint32_t k = 0; k < b->pages; k++)
-        CHECK(r, r->m->vmap.frame_of[idx + k] == b->frame[k],
-              "%s: page %u now maps frame %u, it mapped %u",
-              describe(r, b, buf, sizeof buf), k,
-              r->m->vmap.frame_of[idx + k], b->frame[k]);
+    for (uint32_t k = 0; k < b->pages; k++) {
+        uint32_t f = vmap_frame(r, b->p, k);
+
+        CHECK(r, f == b->frame[k], "%s: page %u now maps frame %u, it "
+              "mapped %u", describe(r, b, buf, sizeof buf), k, f,
+              b->frame[k]);
+    }
+    /* Its guard page, before it, maps nothing (idx - 1 is past vm_low's
+     * bitmap pages, which are mapped). */
+    CHECK(r, vmap_frame(r, b->p, -1) == NO_FRAME,
+          "%s: the guard page before page %u is mapped",
+          describe(r, b, buf, sizeof buf), idx);
 }
 
 static void verify_whole(const struct run *r, const struct block *b,
@@ -753,7 +780,6 @@ static void check_placement(const struct run *r, const struct block *b,
 /* Records the frames behind a new vmap block. */
 static void take_frames(struct run *r, struct block *b)
 {
-    uint32_t idx = (uint32_t)((size_t)(b->p - r->m->vmap.base) / r->page);
     char buf[256];
 
     CHECK(r, ((uintptr_t)b->p & (r->page - 1)) == 0,
@@ -765,7 +791,8 @@ static void take_frames(struct run *r, struct block *b)
           vm_size(r->m, b->p), b->pages);
     b->frame = malloc(b->pages * sizeof *b->frame);
     assert_non_null(b->frame);
-    memcpy(b->frame, &r->m->vmap.frame_of[idx], b->pages * sizeof *b->frame);
+    for (uint32_t k = 0; k < b->pages; k++)
+        b->frame[k] = vmap_frame(r, b->p, k);
     for (uint32_t k = 0; k < b->pages; k++)
         CHECK(r, b->frame[k] != 0 && b->frame[k] < r->m->frames.nr_frames,
               "%s: page %u maps frame %u of %u", describe(r, b, buf,
@@ -807,6 +834,25 @@ static void admit(struct run *r, struct block *b, const struct placement *pl,
     r->live_vmap_pages += b->pages;
     r->n.zero_blocks += b->where == IN_ZERO;
     r->n.vmap_blocks += b->where == IN_VMAP;
+}
+
+/* After a vmap block went (every rule clears its entries at vfree), no
+ * page of it maps anything; and every page-table frame is accounted for:
+ * those of boot and those allocated since, less those freed. */
+static void check_gone(const struct run *r, const struct block *b)
+{
+    const struct pagetable *pt = &r->m->mapper.pt;
+    char buf[256];
+
+    for (uint32_t k = 0; b->where == IN_VMAP && k < b->pages; k++)
+        CHECK(r, vmap_frame(r, b->p, k) == NO_FRAME,
+              "%s: page %u still maps a frame after the free",
+              describe(r, b, buf, sizeof buf), k);
+    CHECK(r, pt->live_tables == pt->boot_tables + pt->n.tables_allocated -
+             pt->n.tables_freed, "%" PRIu64 " page-table frames live, but "
+          "%" PRIu64 " from boot + %" PRIu64 " allocated - %" PRIu64 " freed",
+          pt->live_tables, pt->boot_tables, pt->n.tables_allocated,
+          pt->n.tables_freed);
 }
 
 /* Forgets b's memory: it is being freed, or moved by a realloc. */
@@ -977,6 +1023,7 @@ static void op_free(struct run *r)
     verify_whole(r, b, "before free");
     release(r, b);
     heap_free(r->h, b->p, b->size);
+    check_gone(r, b);
     slot_give(r, b);
     r->n.frees++;
 }
@@ -1020,6 +1067,8 @@ static void op_realloc(struct run *r)
     CHECK(r, !huge, "%s: realloc to %zu bytes succeeded: %p",
           describe(r, b, buf, sizeof buf), size, (void *)p);
     release(r, b);
+    if (p != b->p)
+        check_gone(r, b);
     b->p = p;
     b->size = size;
     b->align = 0;     /* realloc promises the natural alignment only */
@@ -1057,6 +1106,17 @@ static void check_stats(const struct run *r)
           st.va_pages_in_use, va);
 }
 
+/* Xen's idle scrubber (heap_idle): it must leave no dirty free page and
+ * touch no live block (the next full check verifies their patterns). */
+static void idle_scrub(struct run *r)
+{
+    r->op = "idle scrub";
+    heap_idle(r->h);
+    CHECK(r, r->m->pa.node_need_scrub == 0,
+          "the idle scrubber left %lu dirty free pages",
+          r->m->pa.node_need_scrub);
+}
+
 static void full_check(struct run *r)
 {
     r->op = "full check";
@@ -1083,17 +1143,22 @@ static uint32_t *take_census(struct run *r, size_t *n)
 static void empty_check(struct run *r)
 {
     struct page_alloc *pa = &r->m->pa;
+    uint64_t tables = r->m->mapper.pt.live_tables;
     size_t n;
     uint32_t *now;
 
     r->op = "empty heap";
     check_stats(r);
-    CHECK(r, pa->frames_in_use == pa->overhead_frames,
+    /* Page tables stay as Xen leaves them (x86 frees an L1 only when its
+     * whole run is cleared at once; Arm never frees one). */
+    CHECK(r, pa->frames_in_use == pa->overhead_frames + tables,
           "no block is live, yet %" PRIu64 " frames are in use beside %" PRIu64
-          " of the model's own", pa->frames_in_use - pa->overhead_frames,
-          pa->overhead_frames);
-    /* The vmap bitmap may have grown: its frame then stays taken. */
-    if (pa->overhead_frames != r->overhead0)
+          " of the model's own and %" PRIu64 " page tables",
+          pa->frames_in_use - pa->overhead_frames - tables,
+          pa->overhead_frames, tables);
+    /* The vmap bitmap may have grown, page tables may stay: their frames
+     * then stay taken. */
+    if (pa->overhead_frames != r->overhead0 || tables)
         return;
     now = take_census(r, &n);
     for (size_t i = 0; i < n && i < r->ncensus; i++)
@@ -1123,6 +1188,20 @@ static void next_phase(struct run *r)
         r->target = MAX_LIVE / 4 + (uint32_t)rng_below(&r->rng, MAX_LIVE);
 }
 
+/* After every step: Xen's page tables map in the vmap area exactly the
+ * pages of live blocks and the bitmap's own, no other entry is present. */
+static void check_mapped(const struct run *r)
+{
+    const struct vmap *v = &r->m->vmap;
+    uint64_t bits = (uint64_t)r->page * 8;
+    uint64_t want = r->live_vmap_pages + (v->top + bits - 1) / bits;
+    uint64_t have = pt_mapped_vmap(&r->m->mapper.pt);
+
+    CHECK(r, have == want, "Xen's page tables map %" PRIu64 " vmap pages: "
+          "%" PRIu64 " of live blocks and the bitmap's should be all", have,
+          want);
+}
+
 /* Allocation is favoured below the target and freeing above it: the live
  * set grows, shrinks and now and then empties. */
 static void one_step(struct run *r)
@@ -1146,6 +1225,9 @@ static void one_step(struct run *r)
             next_phase(r);
     }
 done:
+    check_mapped(r);
+    if ((r->step + 1) % IDLE_SCRUB_EVERY == 0)
+        idle_scrub(r);
     if ((r->step + 1) % FULL_CHECK_EVERY == 0)
         full_check(r);
 }

@@ -2,14 +2,19 @@
  * The page allocator, fact by fact (xen-allocators.md, "Page allocator").
  *
  * Every heap here is 64 MiB of 4K frames: 16384 frames, the top zone
- * [8192, 16384). At boot the xmalloc pool's descriptor takes the top two
- * frames (order 1) and the vmap bitmap the next one, so the first frame a
- * caller can get is top - 3.
+ * [8192, 16384). Boot goes as on x86 Xen: vm_init takes the vmap bitmap's
+ * page from the boot allocator (the top frame, which never enters the
+ * heap), end_boot_allocator hands [1, top) to the heap, and the xmalloc
+ * pool's descriptor then takes the order-1 block [top-3, top-2). So the
+ * first frame a caller gets is top - 1, the next ones top - 4 downwards.
+ * Each number below was checked against Xen's own page_alloc.c functions
+ * run on the same sequence.
  */
 #include "tests/check.h"
 #include "tests/fixture.h"
 
-#define BOOT_FRAMES 3   /* pool descriptor (order 1) + one vmap bitmap page */
+#define POOL_FRAMES 2   /* the pool descriptor, order 1, from the heap */
+#define BOOT_PAGES  1   /* the vmap bitmap page, from the boot allocator */
 
 static struct page_alloc *pa_of(struct heap *h)
 {
@@ -27,12 +32,13 @@ static void fresh_heap_hands_out_highest_frames_first(void **state)
     struct heap *h = open_heap("pages", &cfg);
     uint32_t top = top_frame(h);
 
-    assert_int_equal(pa_of(h)->overhead_frames, BOOT_FRAMES);
+    const uint32_t want[] = { top - 1, top - 4, top - 5, top - 6 };
+
+    assert_int_equal(pa_of(h)->overhead_frames, POOL_FRAMES);
     for (uint32_t i = 0; i < 4; i++)
-        assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0),
-                         top - BOOT_FRAMES - i);
+        assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), want[i]);
     for (uint32_t i = 0; i < 4; i++)
-        free_domheap_pages(pa_of(h), top - BOOT_FRAMES - i, 0);
+        free_domheap_pages(pa_of(h), want[i], 0);
     close_heap(h);
 }
 
@@ -43,10 +49,10 @@ static void split_serves_the_top_half(void **state)
     struct heap_config cfg = test_config(4096);
     struct heap *h = open_heap("pages", &cfg);
     uint32_t top = top_frame(h);
-    uint32_t a = alloc_domheap_pages(pa_of(h), 0, 0);   /* top - 3 */
+    uint32_t a = alloc_domheap_pages(pa_of(h), 0, 0);   /* boot's order 0 */
     uint32_t b = alloc_domheap_pages(pa_of(h), 0, 0);   /* splits [top-7, top-3) */
 
-    assert_int_equal(a, top - 3);
+    assert_int_equal(a, top - 1);
     assert_int_equal(b, top - 4);
     /* The lower quarter went back as an order-1 block, then an order-0. */
     assert_int_equal(alloc_domheap_pages(pa_of(h), 1, 0), top - 7);
@@ -73,11 +79,12 @@ static void free_merges_buddies_back(void **state)
         free_domheap_pages(pa_of(h), f[i], (unsigned)(i % 3));
     census(h, after, 512);
     assert_memory_equal(before, after, sizeof before);
-    assert_int_equal(frames_in_use(h), BOOT_FRAMES);
+    assert_int_equal(frames_in_use(h), POOL_FRAMES);
     close_heap(h);
 }
 
-/* Frame 0 is never handed out, and every other frame is. */
+/* Frame 0 and the boot allocator's top frame are never handed out, and
+ * every other frame but the pool's is. */
 static void frame_zero_is_kept_out(void **state)
 {
     struct heap_config cfg = test_config(4096);
@@ -88,11 +95,12 @@ static void frame_zero_is_kept_out(void **state)
         assert_int_not_equal(f, 0);
         got++;
     }
-    assert_int_equal(got, n - 1 - BOOT_FRAMES);
+    assert_int_equal(got, n - 1 - BOOT_PAGES - POOL_FRAMES);
     assert_int_equal(largest_free_order(pa_of(h), false), -1);
-    for (f = 1; f < n - BOOT_FRAMES; f++)
-        free_domheap_pages(pa_of(h), f, 0);
-    assert_int_equal(frames_in_use(h), BOOT_FRAMES);
+    for (f = 1; f < n - BOOT_PAGES; f++)
+        if (f != n - 4 && f != n - 3)          /* the pool's descriptor */
+            free_domheap_pages(pa_of(h), f, 0);
+    assert_int_equal(frames_in_use(h), POOL_FRAMES);
     close_heap(h);
 }
 
@@ -160,7 +168,7 @@ static void xenheap_takes_dirty_pages_unscrubbed(void **state)
 
     memset(p, 0xAA, 4096);
     free_xenheap_pages(pa, p, 0);   /* one heap: freed xenheap pages scrub */
-    assert_true(pa->pg[frame_of(h, p)].need_scrub);
+    assert_true(page_needs_scrub(&pa->pg[frame_of(h, p)]));
     assert_ptr_equal(alloc_xenheap_pages(pa, 0, 0), p);
     assert_int_equal(p[100], 0xAA);
     assert_int_equal(pa->scrubbed_pages, 0);
@@ -178,15 +186,16 @@ static void scrub_off_keeps_pages_clean(void **state)
     a = alloc_domheap_pages(pa_of(h), 0, 0);
     memset(frame_to_view(&h->xen->frames, a), 0xAA, 4096);
     free_domheap_pages(pa_of(h), a, 0);
-    assert_false(pa_of(h)->pg[a].need_scrub);
+    assert_false(page_needs_scrub(&pa_of(h)->pg[a]));
     assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), a);
     assert_int_equal(*(unsigned char *)frame_to_view(&h->xen->frames, a), 0xAA);
     assert_int_equal(pa_of(h)->scrubbed_pages, 0);
     close_heap(h);
 }
 
-/* Arm32: a small separate xenheap, zone MEMZONE_XEN, right after frame 0.
- * Its pages are not scrubbed on free; the domheap is the rest. */
+/* Arm32: a small separate xenheap, zone MEMZONE_XEN, frames [0, 257): frame
+ * 0 is kept out and 256 is init_xenheap_pages' buffer. Its pages are not
+ * scrubbed on free; the domheap is the rest. */
 static void separate_xenheap_is_its_own_zone(void **state)
 {
     struct heap_config cfg = test_config(4096);
@@ -197,21 +206,22 @@ static void separate_xenheap_is_its_own_zone(void **state)
     cfg.xenheap_bytes = (uint64_t)xen_frames * 4096;
     h = open_heap("pages", &cfg);
     assert_true(is_separate_xenheap(pa_of(h)));
-    /* The pool descriptor (2 frames) lives in the xenheap. */
-    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 2);
+    /* The pool descriptor (2 frames, 2-3) lives in the xenheap. */
+    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 3);
     while ((p = alloc_xenheap_pages(pa_of(h), 0, 0)) != NULL) {
         uint32_t f = frame_of(h, p);
 
-        assert_true(f >= 1 && f <= xen_frames);
+        assert_true(f >= 1 && f < xen_frames);
         got++;
     }
-    assert_int_equal(got, xen_frames - 2);
-    /* The domheap is untouched and hands out the top. */
+    assert_int_equal(got, xen_frames - 3);
+    /* The domheap is untouched and hands out the top but the boot page. */
     assert_int_equal(alloc_domheap_pages(pa_of(h), 0, 0), top_frame(h) - 1);
-    for (uint32_t f = 1; f <= xen_frames - 2; f++)
-        free_xenheap_pages(pa_of(h), frame_to_virt(&h->xen->frames, f), 0);
-    assert_false(pa_of(h)->pg[1].need_scrub);
-    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 2);
+    for (uint32_t f = 1; f < xen_frames; f++)
+        if (f != 2 && f != 3)
+            free_xenheap_pages(pa_of(h), frame_to_virt(&h->xen->frames, f), 0);
+    assert_false(page_needs_scrub(&pa_of(h)->pg[1]));
+    assert_int_equal(free_frames(pa_of(h), true), xen_frames - 3);
     close_heap(h);
 }
 
@@ -247,6 +257,129 @@ static void no_directmap_maps_xenheap_pages_on_demand(void **state)
     close_heap(h);
 }
 
+/* Xen's idle scrubber (scrub_free_pages) takes dirty blocks from the tails
+ * of the lists, scrubs them and puts them back at the heads: the page just
+ * freed is then the next one handed out (LIFO), where without it the clean
+ * head goes first (dirty_pages_go_last_and_are_scrubbed). */
+static void idle_scrub_turns_reuse_lifo(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    struct page_alloc *pa = pa_of(h);
+    uint32_t a = alloc_domheap_pages(pa, 0, 0);
+    uint32_t b = alloc_domheap_pages(pa, 0, 0);
+    unsigned char *view = frame_to_view(&h->xen->frames, a);
+
+    memset(view, 0xAA, 4096);
+    free_domheap_pages(pa, a, 0);              /* dirty, at the tail */
+    assert_int_equal(pa->node_need_scrub, 1);
+    heap_idle(h);
+    assert_int_equal(pa->node_need_scrub, 0);
+    assert_int_equal(pa->scrubbed_pages, 1);
+    assert_false(page_needs_scrub(&pa->pg[a]));
+    assert_int_equal(view[0], 0);
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), a);      /* LIFO */
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), b - 1);  /* then the rest */
+    assert_int_equal(pa->scrubbed_pages, 1);   /* nothing left to scrub */
+    heap_idle(h);                              /* and nothing to do */
+    assert_int_equal(pa->scrubbed_pages, 1);
+    close_heap(h);
+}
+
+/* One heap with more memory than the directmap reaches (x86):
+ * alloc_xenheap_pages asks for MEMF_bits(xenheap_bits), so its frames come
+ * from the zones below 2^xenheap_bits bytes (bits_to_zone: bits - 12) while
+ * the domheap keeps the rest, and xmalloc can fail where vmalloc would
+ * not. 2^25 bytes: frames below 8192, zone 13 down. */
+static void xenheap_bits_keep_the_xenheap_low(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    struct page_alloc *pa;
+    uint32_t got = 0;
+    void *p;
+
+    cfg.xenheap_bits = 25;
+    h = open_heap("pages", &cfg);
+    pa = pa_of(h);
+    /* The pool descriptor took 8190-8191 at boot, the vmap bitmap the top. */
+    assert_int_equal(frame_of(h, alloc_xenheap_pages(pa, 0, 0)), 8189);
+    assert_int_equal(alloc_domheap_pages(pa, 0, 0), top_frame(h) - 1);
+    /* Below 2^25 only [4096, 8192) is an order-12 block, and it is used. */
+    assert_null(alloc_xenheap_pages(pa, 12, 0));
+    assert_int_equal(alloc_domheap_pages(pa, 12, 0), 8192);
+    while ((p = alloc_xenheap_pages(pa, 0, 0)) != NULL) {
+        assert_true(frame_of(h, p) < 8192);
+        got++;
+    }
+    /* Frames 1 .. 8191, less the pool's two and the page above. */
+    assert_int_equal(got, 8191 - 3);
+    assert_int_not_equal(alloc_domheap_pages(pa, 0, 0), NO_FRAME);
+    close_heap(h);
+}
+
+/* init_xenheap_pages leaves a one-page buffer where the xenheap borders
+ * the domheap ("Yuk!"), because free_heap_pages merges buddies without
+ * looking at zones: the xenheap's last frame never enters the heap, and
+ * the blocks on either side never merge across it. */
+static void xenheap_buffer_page_keeps_the_heaps_apart(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    struct page_alloc *pa;
+    const uint32_t xen_frames = 256, buffer = 256;
+    uint32_t f;
+    void *p;
+
+    cfg.xenheap_bytes = (uint64_t)xen_frames * 4096;
+    h = open_heap("pages", &cfg);
+    pa = pa_of(h);
+    /* Frame 0, the buffer and the vmap bitmap's boot page. */
+    assert_int_equal(pa->reserved_frames, 3);
+    assert_int_equal(page_state(&pa->pg[buffer]), PGS_INUSE);
+    while ((p = alloc_xenheap_pages(pa, 0, 0)) != NULL)
+        assert_int_not_equal(frame_of(h, p), buffer);
+    while ((f = alloc_domheap_pages(pa, 0, 0)) != NO_FRAME)
+        assert_int_not_equal(f, buffer);
+    for (f = 1; f < top_frame(h); f++) {
+        if (f == 2 || f == 3 || f == buffer)   /* the pool's, the buffer */
+            continue;
+        if (f < buffer)
+            free_xenheap_pages(pa, frame_to_virt(&h->xen->frames, f), 0);
+        else
+            free_domheap_pages(pa, f, 0);
+    }
+    /* [128, 256) and 257 are free blocks that would merge with [256, 258)
+     * and beyond if 256 were free: they stay as they are. */
+    assert_int_equal(page_state(&pa->pg[128]), PGS_FREE);
+    assert_int_equal(PFN_ORDER(&pa->pg[128]), 7);
+    assert_int_equal(page_state(&pa->pg[257]), PGS_FREE);
+    assert_int_equal(PFN_ORDER(&pa->pg[257]), 0);
+    assert_int_equal(free_frames(pa, true), xen_frames - 3);
+    close_heap(h);
+}
+
+/* x86 boot order: vm_init runs before end_boot_allocator, so the vmap
+ * bitmap's page is the boot allocator's top frame and never in the heap;
+ * the pool descriptor comes from the heap afterwards. */
+static void boot_order_is_xens(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h = open_heap("pages", &cfg);
+    struct page_alloc *pa = pa_of(h);
+    uint32_t top = top_frame(h);
+    struct heap_stats st;
+
+    assert_int_equal(pa->reserved_frames, 1 + BOOT_PAGES);
+    assert_int_equal(frame_of(h, h->xen->xenpool), top - 3);
+    assert_int_equal(pa->overhead_frames, POOL_FRAMES);
+    assert_int_equal(free_frames(pa, false), top - BOOT_PAGES - POOL_FRAMES);
+    assert_int_equal(page_state(&pa->pg[top]), PGS_INUSE);
+    heap_stats(h, &st);
+    assert_int_equal(st.frames_total, top - BOOT_PAGES);   /* and frame 0 */
+    close_heap(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +395,10 @@ int main(void)
         cmocka_unit_test(separate_xenheap_is_its_own_zone),
         cmocka_unit_test(too_large_an_order_fails),
         cmocka_unit_test(no_directmap_maps_xenheap_pages_on_demand),
+        cmocka_unit_test(idle_scrub_turns_reuse_lifo),
+        cmocka_unit_test(xenheap_bits_keep_the_xenheap_low),
+        cmocka_unit_test(xenheap_buffer_page_keeps_the_heaps_apart),
+        cmocka_unit_test(boot_order_is_xens),
     };
     return cmocka_run_group_tests_name("page_alloc", tests, NULL, NULL);
 }

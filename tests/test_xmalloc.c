@@ -176,10 +176,12 @@ static void whole_pages_trim_the_tail(void **state)
     assert_int_equal(w.frames, 5);
     assert_int_equal(frames_in_use(h), base + 5);
     assert_int_equal((uintptr_t)p % (8 * 4096), 0);    /* order-3 aligned */
-    assert_int_equal(virt_to_page(&xen(h)->pa, p)->count, 5);
+    assert_int_equal(PFN_ORDER(virt_to_page(&xen(h)->pa, p)), 5);
     /* The trimmed page at +5 and pair at +6 are free again. */
-    assert_int_equal(xen(h)->pa.pg[frame_of(h, p + 5 * 4096)].state, PGS_FREE);
-    assert_int_equal(xen(h)->pa.pg[frame_of(h, p + 6 * 4096)].state, PGS_FREE);
+    assert_int_equal(page_state(&xen(h)->pa.pg[frame_of(h, p + 5 * 4096)]),
+                     PGS_FREE);
+    assert_int_equal(page_state(&xen(h)->pa.pg[frame_of(h, p + 6 * 4096)]),
+                     PGS_FREE);
     memset(p, 7, size);
     heap_free(h, p, size);
     free_block_census(&xen(h)->pa, after, 512);
@@ -254,7 +256,7 @@ static void xrealloc_in_place_and_moving(void **state)
     assert_int_equal((uintptr_t)p % 4096, 0);
     assert_string_equal(p, "xen-devel");
     assert_ptr_equal(_xrealloc(xen(h), p, 100, 0), p);    /* never shrinks */
-    assert_int_equal(virt_to_page(&xen(h)->pa, p)->count, 3);
+    assert_int_equal(PFN_ORDER(virt_to_page(&xen(h)->pa, p)), 3);
     assert_ptr_equal(_xrealloc(xen(h), p, 0, 0), ZERO_BLOCK_PTR);
     close_heap(h);
 }

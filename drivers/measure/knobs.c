@@ -19,6 +19,8 @@
 #define MAX_FRAMES      (UINT32_MAX - 1) /* frame numbers are 32-bit, and
                                             NO_FRAME is one of them */
 #define MAX_ORDER_MAX   30u              /* page_alloc.c's buddy lists */
+#define MAX_CPUS        4096u            /* NR_CPUS's largest Kconfig value */
+#define XENHEAP_BITS_MAX 64u             /* an address width */
 #define XENHEAP_MIN_PAGES 2u             /* page_alloc.c */
 #define VMAP_MIN_PAGES  64u              /* vmap.c: room for its bitmap */
 #define VMAP_MAX_PAGES  (UINT32_MAX - 1) /* vmap.c: page numbers are 32-bit */
@@ -43,6 +45,11 @@
                  sizeof(((struct heap_config *)0)->f)
 
 const struct knob knobs[KNOB_N] = {
+    [KNOB_ARCH] = { "arch", "arch", "A", KNOB_PRESET,
+        FIELD(arch), 0, ARCH_ARM32, false,
+        "x86, arm64 or arm32: a preset of the vmap size,\n"
+        "the flush rules, the separate xenheap (arm32)\n"
+        "and sizeof(mfn_t); knobs set on their own win" },
     [KNOB_PAGE_SIZE] = { "page_size", "page-size", "SZ", KNOB_PAGE,
         FIELD(page_size), 4096, 65536, false,
         "model PAGE_SIZE: 4K, 16K or 64K" },
@@ -76,7 +83,19 @@ const struct knob knobs[KNOB_N] = {
     [KNOB_LAZY_MAX_PAGES] = { "lazy_max_pages", "lazy-max-pages", "N",
         KNOB_COUNT, FIELD(lazy_max_pages), 0, UINT32_MAX, false,
         "with --flush lazy: flush once N pages are\n"
-        "pending; 0: 32 MiB worth" },
+        "pending; 0: Linux's lazy_max_pages() for --cpus" },
+    [KNOB_CPUS] = { "cpus", "cpus", "N", KNOB_COUNT, FIELD(cpus), 1,
+        MAX_CPUS, false,
+        "online CPUs of the modelled machine (default:\n"
+        "the host's): IPIs per flush, lazy_max_pages" },
+    [KNOB_IDLE_SCRUB_EVERY] = { "idle_scrub_every", "idle-scrub-every", "K",
+        KNOB_COUNT, FIELD(idle_scrub_every), 0, UINT32_MAX, false,
+        "run Xen's idle scrubber after every K-th event,\n"
+        "outside the measured time (0: never)" },
+    [KNOB_XENHEAP_BITS] = { "xenheap_bits", "xenheap-bits", "N", KNOB_COUNT,
+        FIELD(xenheap_bits), 0, XENHEAP_BITS_MAX, false,
+        "one heap: xenheap frames below 2^N bytes\n"
+        "(Xen's xenheap_bits; 0: all)" },
     [KNOB_MAX_MAP_COUNT] = { "max_map_count", "max-map-count", "N",
         KNOB_COUNT, FIELD(max_map_count), 0, MAP_COUNT_MAX, false,
         "refuse mappings past N of the model's own, as\n"
@@ -100,7 +119,16 @@ const struct knob knobs[KNOB_N] = {
 
 /* Fields are bool, unsigned, enum, size_t or uint64_t: 1, 4 or 8 bytes. */
 _Static_assert(sizeof(bool) == 1 && sizeof(unsigned) == 4 &&
-               sizeof(enum flush_policy) == 4, "knob fields of 1, 4, 8 bytes");
+               sizeof(enum flush_policy) == 4 && sizeof(enum xen_arch) == 4,
+               "knob fields of 1, 4, 8 bytes");
+
+/* The knobs an --arch preset sets, and the bit that says one was set on
+ * its own (backends/heap.h); 0 for the knobs it leaves alone. */
+static const unsigned own_bit[KNOB_N] = {
+    [KNOB_PAGE_SIZE] = CFG_SET_PAGE_SIZE, [KNOB_MAX_ORDER] = CFG_SET_MAX_ORDER,
+    [KNOB_XENHEAP] = CFG_SET_XENHEAP, [KNOB_VMAP_SIZE] = CFG_SET_VMAP,
+    [KNOB_FLUSH_POLICY] = CFG_SET_FLUSH,
+};
 
 uint64_t knob_get(const struct heap_config *cfg, unsigned id)
 {
@@ -122,11 +150,18 @@ void knob_set(struct heap_config *cfg, unsigned id, uint64_t v)
     uint8_t u8 = (uint8_t)v;
     uint32_t u32 = (uint32_t)v;
 
+    if (id == KNOB_ARCH) {
+        heap_config_arch(cfg, (enum xen_arch)v);
+        return;
+    }
     switch (knobs[id].size) {
     case 1:  memcpy(p, &u8, 1); break;
     case 4:  memcpy(p, &u32, 4); break;
     default: memcpy(p, &v, 8); break;
     }
+    cfg->knobs_set |= own_bit[id];
+    if (id == KNOB_MEMORY)
+        heap_config_resolve(cfg);
 }
 
 void size_text(uint64_t v, char *buf, size_t len)
@@ -166,6 +201,9 @@ void knob_text(unsigned id, const struct heap_config *cfg, char *buf,
     case KNOB_FLUSH:
         snprintf(buf, len, "%s", flush_policy_name((enum flush_policy)v));
         break;
+    case KNOB_PRESET:
+        snprintf(buf, len, "%s", xen_arch_name((enum xen_arch)v));
+        break;
     }
 }
 
@@ -190,6 +228,7 @@ int knob_option(const char *cmd, int c, const char *arg,
     uint64_t v;
     size_t page;
     enum flush_policy f;
+    enum xen_arch a;
 
     if (c < KNOB_OPT || id >= KNOB_N)
         return -1;
@@ -215,6 +254,11 @@ int knob_option(const char *cmd, int c, const char *arg,
         if (flush_policy_parse(arg, &f))
             return bad_option_value(cmd, opt, arg, "page, range or lazy");
         v = f;
+        break;
+    case KNOB_PRESET:
+        if (xen_arch_parse(arg, &a))
+            return bad_option_value(cmd, opt, arg, "x86, arm64 or arm32");
+        v = a;
         break;
     }
     knob_set(cfg, id, v);
@@ -364,6 +408,23 @@ static bool vmap_ok(const struct heap_config *cfg, char *want, size_t len)
                        hi * page, why, want, len);
 }
 
+/* page_alloc.c: MEMF_bits of the xenheap, for one heap only, and above
+ * the page shift (bits_to_zone would give no zone). */
+static bool xenheap_bits_ok(const struct heap_config *cfg, char *want,
+                            size_t len)
+{
+    unsigned lo = (unsigned)__builtin_ctzll(cfg->page_size) + 1;
+
+    if (cfg->xenheap_bytes) {
+        snprintf(want, len, "0 (a separate xenheap is set)");
+        return cfg->xenheap_bits == 0;
+    }
+    snprintf(want, len, "0, or %u .. %u (above the page shift)", lo,
+             XENHEAP_BITS_MAX);
+    return cfg->xenheap_bits == 0 ||
+           (cfg->xenheap_bits >= lo && cfg->xenheap_bits <= XENHEAP_BITS_MAX);
+}
+
 bool knob_ok(unsigned id, const struct heap_config *cfg, char *want,
              size_t len)
 {
@@ -376,6 +437,7 @@ bool knob_ok(unsigned id, const struct heap_config *cfg, char *want,
     case KNOB_MAX_ORDER: return max_order_ok(cfg, want, len);
     case KNOB_XENHEAP:   return xenheap_ok(cfg, want, len);
     case KNOB_VMAP_SIZE: return vmap_ok(cfg, want, len);
+    case KNOB_XENHEAP_BITS: return xenheap_bits_ok(cfg, want, len);
     }
     snprintf(want, len, "%" PRIu64 " .. %" PRIu64, k->min, k->max);
     return v >= k->min && v <= k->max;
@@ -418,6 +480,9 @@ void knobs_json(json_t *obj, const struct heap_config *cfg, unsigned n)
         case KNOB_FLUSH:
             j = json_string(flush_policy_name((enum flush_policy)v));
             break;
+        case KNOB_PRESET:
+            j = json_string(xen_arch_name((enum xen_arch)v));
+            break;
         default:
             j = json_integer((json_int_t)v);
             break;
@@ -439,6 +504,9 @@ bool knob_arg(unsigned id, const struct heap_config *cfg, char *buf,
     if (k->type == KNOB_FLUSH)
         snprintf(buf, len, "--%s=%s", k->option,
                  flush_policy_name((enum flush_policy)v));
+    else if (k->type == KNOB_PRESET)
+        snprintf(buf, len, "--%s=%s", k->option,
+                 xen_arch_name((enum xen_arch)v));
     else
         snprintf(buf, len, "--%s=%" PRIu64, k->option, v);
     return true;

@@ -27,14 +27,18 @@ enum knob_type {
     KNOB_COUNT,   /* a plain number */
     KNOB_BOOL,    /* the option is a flag that sets the knob's .flag */
     KNOB_FLUSH,   /* page, range or lazy */
+    KNOB_PRESET,  /* x86, arm64 or arm32: a preset of the knobs below */
 };
 
 /* The table's rows, in the order ranges depend on each other: a knob's
- * range may depend on the knobs above it, never below. */
+ * range may depend on the knobs above it, never below. --arch comes first:
+ * it is a preset of the knobs below it, and a knob set on its own wins
+ * over it wherever either stands (heap_config_arch, cfg->knobs_set). */
 enum knob_id {
-    KNOB_PAGE_SIZE, KNOB_MEMORY, KNOB_MAX_ORDER, KNOB_XENHEAP, KNOB_VMAP_SIZE,
+    KNOB_ARCH, KNOB_PAGE_SIZE, KNOB_MEMORY, KNOB_MAX_ORDER, KNOB_XENHEAP,
+    KNOB_VMAP_SIZE,
     KNOB_DIRECTMAP, KNOB_SCRUB, KNOB_HUGEPAGES, KNOB_FLUSH_POLICY,
-    KNOB_LAZY_MAX_PAGES,
+    KNOB_LAZY_MAX_PAGES, KNOB_CPUS, KNOB_IDLE_SCRUB_EVERY, KNOB_XENHEAP_BITS,
     KNOB_MODEL_N,   /* the above: every path; the below: replay's fault
                        injection (docs/faults.md), on its command line only */
     KNOB_MAX_MAP_COUNT = KNOB_MODEL_N, KNOB_FAIL_MAP_AT, KNOB_FAIL_MAP_EVERY,
@@ -59,6 +63,9 @@ extern const struct knob knobs[KNOB_N];
 #define KNOB_OPT 0x1000
 
 uint64_t knob_get(const struct heap_config *cfg, unsigned id);
+/* Sets knob ID as a user does: --arch applies its preset to the knobs not
+ * set on their own; any other knob is marked set on its own (an --arch
+ * before or after it leaves it alone); memory moves Arm32's xenheap. */
 void knob_set(struct heap_config *cfg, unsigned id, uint64_t v);
 
 /* Appends the getopt_long entries of knobs [0, n) to OUT; returns n. */

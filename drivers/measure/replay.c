@@ -196,6 +196,8 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     if (e->n > 1)
         heap_set_shared(e->h, true);
     e->kind = kind;
+    for (unsigned t = 0; t < e->n; t++)
+        e->w[t].since_idle = 0;    /* idle scrubbing restarts with the heap */
     memset(e->slots, 0, (size_t)e->n_slots * sizeof(*e->slots));
     if (rows_to)
         fputs(PLACEMENTS_HEADER, rows_to);
@@ -204,6 +206,9 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     heap_stats(e->h, &po->stats);
     if ((limit = heap_map_limit_message(e->h)))
         snprintf(po->map_limit, sizeof(po->map_limit), "%s", limit);
+    /* A host limit Xen does not have: no result, not a failure count. */
+    if (heap_host_limit_short(e->h) && st == REPLAY_OK)
+        st = fail(r, REPLAY_FAILED, "%s", limit);
     po->leaked = free_leaked(e);
     gather(e, po);
     heap_destroy(e->h);

@@ -105,6 +105,8 @@ struct worker {
     uint64_t t0, t1;               /* clock_ns around this chunk */
     uint64_t cpu_ns;               /* CPU time it had for the chunk */
     struct clean_delta clean;      /* whether it lost the CPU (clean.h) */
+    unsigned since_idle;           /* events since heap_idle last ran */
+    uint64_t idle_ns;              /* the chunk's time in heap_idle */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES] */
     bool unbound;                  /* binding refused */
 } __attribute__((aligned(64)));

@@ -63,6 +63,7 @@ static json_t *stats_json(const struct heap_stats *st)
     FIELD(map_calls); FIELD(unmap_calls); FIELD(flushes); FIELD(map_failures);
     FIELD(scrubbed_pages); FIELD(pool_regions); FIELD(pool_used_bytes);
     FIELD(xenheap_free_frames); FIELD(domheap_free_frames);
+    FIELD(pt_frames_allocated); FIELD(pt_frames_freed);
 #undef FIELD
     json_object_set_new(o, "largest_free_order", largest_free_order(st));
     return o;
@@ -104,6 +105,32 @@ static json_t *notes_json(const struct replay_report *r)
     return notes;
 }
 
+
+/* Xen's mapping work by the rules of the run's architecture (pagetable.h):
+ * flushes and their IPIs to the other online CPUs of the modelled
+ * machine, entries written, page-table frames; the calls are the host's. */
+static json_t *mapping_json(const struct replay_report *r)
+{
+    const struct heap_stats *st = &r->stats;
+
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, "
+                     "s:I, s:s, s:s, s:I}",
+                     "map_calls", (json_int_t)st->map_calls,
+                     "unmap_calls", (json_int_t)st->unmap_calls,
+                     "flushes", (json_int_t)st->flushes,
+                     "full_flushes", (json_int_t)st->full_flushes,
+                     "flush_ipis", (json_int_t)st->flush_ipis,
+                     "tlbi", (json_int_t)st->tlbi,
+                     "pte_writes", (json_int_t)st->pte_writes,
+                     "pt_frames", "allocated",
+                     (json_int_t)st->pt_frames_allocated,
+                     "freed", (json_int_t)st->pt_frames_freed,
+                     "cache_flushes", (json_int_t)st->cache_flushes,
+                     "arch", xen_arch_name(r->cfg.arch),
+                     "rules", flush_policy_name(r->cfg.flush),
+                     "cpus", (json_int_t)r->cfg.cpus);
+}
+
 static json_t *contract_part(const struct replay_report *r)
 {
     const struct heap_stats *st = &r->stats;
@@ -114,7 +141,7 @@ static json_t *contract_part(const struct replay_report *r)
         " s:{s:I, s:I, s:I, s:I},"
         " s:{s:o, s:o, s:o},"
         " s:{s:I, s:I, s:I, s:o},"
-        " s:{s:I, s:I, s:I}}",
+        " s:o}",
         "backend", r->backend,
         "page_size", (json_int_t)r->cfg.page_size,
         "threads", (json_int_t)r->opt.threads,
@@ -129,9 +156,7 @@ static json_t *contract_part(const struct replay_report *r)
                   "peak_frames", (json_int_t)st->peak_frames,
                   "peak_va_pages", (json_int_t)st->peak_va_pages,
                   "waste_ratio", waste_ratio(st, r->cfg.page_size),
-        "mapping", "map_calls", (json_int_t)st->map_calls,
-                   "unmap_calls", (json_int_t)st->unmap_calls,
-                   "flushes", (json_int_t)st->flushes);
+        "mapping", mapping_json(r));
 }
 
 static json_t *spread_json(const struct spread *s)
@@ -488,6 +513,12 @@ static void print_memory(const struct replay_report *r, FILE *f)
                 st->peak_live_bytes, st->peak_frames, st->peak_va_pages,
                 (double)st->peak_frames * (double)r->cfg.page_size /
                 (double)st->peak_live_bytes - 1.0);
+    fprintf(f, "flushes    %" PRIu64 " by Xen's rules (%" PRIu64 " full), %"
+            PRIu64 " IPIs at %u CPUs\n", st->flushes, st->full_flushes,
+            st->flush_ipis, r->cfg.cpus);
+    fprintf(f, "tables     %" PRIu64 " entries written, %" PRIu64 " table "
+            "frames taken, %" PRIu64 " given back\n", st->pte_writes,
+            st->pt_frames_allocated, st->pt_frames_freed);
     fprintf(f, "mapping    %" PRIu64 " map calls, %" PRIu64 " unmap calls, %"
             PRIu64 " flushes", st->map_calls, st->unmap_calls, st->flushes);
     if (r->tlb_shootdowns >= 0)

@@ -258,7 +258,7 @@ static int read_subject(struct loader *L, const struct toml_node *t,
         if (a && read_access(L, a, where, &e->access) != 0)
             return -1;
         for (size_t i = 0; i < e->n_page_sizes; i++) {
-            m.page_size = e->page_sizes[i];
+            model_apply(&m, MK_PAGE_SIZE, e->page_sizes[i]);
             if (check_access(L, &e->access, &m, a ? a->line : t->line))
                 return -1;
         }
@@ -358,7 +358,7 @@ int read_experiment(struct loader *L, const struct toml_node *t,
     for (size_t i = 0; i < e->n_page_sizes; i++) {
         struct heap_config m = e->model;
 
-        m.page_size = e->page_sizes[i];
+        model_apply(&m, MK_PAGE_SIZE, e->page_sizes[i]);
         if (check_model(L, &m, &ml, e->line) != 0)
             return -1;
     }

@@ -107,6 +107,7 @@ static json_t *value_json(const struct config_sweep *s,
     switch (k->kind) {
     case V_BOOL:    return json_boolean(v->u);
     case V_FLUSH:
+    case V_ARCH:
     case V_PATTERN: return json_string(v->text);
     default:        return json_integer((json_int_t)v->u);
     }

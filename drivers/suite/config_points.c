@@ -113,7 +113,8 @@ int config_point(const struct experiment *e, const struct config_env *env,
     for (size_t s = e->n_sweeps; s-- > 0;)
         pt->choice[s] = digit(&rest, e->sweeps[s].n);
     pt->model = e->model;
-    pt->model.page_size = e->page_sizes[digit(&rest, e->n_page_sizes)];
+    model_apply(&pt->model, MK_PAGE_SIZE,
+                e->page_sizes[digit(&rest, e->n_page_sizes)]);
     pt->access = e->access;
     for (size_t s = 0; s < e->n_sweeps; s++) {
         const struct config_sweep *sw = &e->sweeps[s];

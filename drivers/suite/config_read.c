@@ -136,6 +136,7 @@ static const char *want(const struct key *k)
     case V_COUNT:    return "an integer";
     case V_BOOL:     return "true or false";
     case V_FLUSH:    return "\"page\", \"range\" or \"lazy\"";
+    case V_ARCH:     return "\"x86\", \"arm64\" or \"arm32\"";
     case V_PIN:      return "\"compact\", \"scatter\" or \"none\"";
     case V_PATTERN:  return "\"random\" or \"sequential\"";
     case V_COUNTS:   return "a count, \"all\", \"scale\" or a list of counts";
@@ -189,6 +190,7 @@ static int read_name(struct loader *L, const struct toml_node *n,
                      struct config_value *v)
 {
     enum flush_policy f;
+    enum xen_arch a;
     enum pin_mode p;
     int ok = -1;
 
@@ -196,6 +198,8 @@ static int read_name(struct loader *L, const struct toml_node *n,
         return wrong_type(L, n, k, where);
     if (k->kind == V_FLUSH && (ok = flush_policy_parse(n->s, &f)) == 0)
         v->u = f;
+    if (k->kind == V_ARCH && (ok = xen_arch_parse(n->s, &a)) == 0)
+        v->u = a;
     if (k->kind == V_PIN && (ok = pin_mode_parse(n->s, &p)) == 0)
         v->u = p;
     if (k->kind == V_PATTERN) {
@@ -236,6 +240,7 @@ int read_scalar(struct loader *L, const struct toml_node *n,
         snprintf(v->text, sizeof v->text, "%s", n->b ? "true" : "false");
         return 0;
     case V_FLUSH:
+    case V_ARCH:
     case V_PIN:
     case V_PATTERN:
         return read_name(L, n, k, where, v);

@@ -226,7 +226,7 @@ int check_sweeps(struct loader *L, const struct experiment *e,
                 struct experiment x = *e;
                 struct model_lines xl = *ml;
 
-                x.model.page_size = e->page_sizes[p];
+                model_apply(&x.model, MK_PAGE_SIZE, e->page_sizes[p]);
                 xl.line[MK_PAGE_SIZE] = e->line;
                 if (s->target == SWEEP_MODEL) {
                     model_apply(&x.model, s->id, s->values[v].u);

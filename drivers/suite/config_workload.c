@@ -295,7 +295,7 @@ static int check_workload(struct loader *L, unsigned line,
     for (size_t i = 0; i < e->n_page_sizes; i++) {
         struct heap_config m = e->model;
 
-        m.page_size = e->page_sizes[i];
+        model_apply(&m, MK_PAGE_SIZE, e->page_sizes[i]);
         if (gen_try(e, &m, why, sizeof why) == 0)
             continue;
         if (blame_option(L, e, opt_line, &m))

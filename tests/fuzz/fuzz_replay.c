@@ -321,8 +321,8 @@ static void check_frames(const struct run *r, const char *p, uint64_t size)
     if (size > (uint64_t)(end - p))
         bug(r, "block %p of %" PRIu64 " bytes runs past the directmap",
             (const void *)p, size);
-    if (virt_to_page(&r->m->pa, p)->state != PGS_INUSE ||
-        virt_to_page(&r->m->pa, p + last)->state != PGS_INUSE)
+    if (page_state(virt_to_page(&r->m->pa, p)) != PGS_INUSE ||
+        page_state(virt_to_page(&r->m->pa, p + last)) != PGS_INUSE)
         bug(r, "block %p of %" PRIu64 " bytes lies on a free frame",
             (const void *)p, size);
 }
@@ -485,15 +485,18 @@ static void check_empty(struct run *r, const uint32_t *census0, size_t n0,
                         uint64_t overhead0)
 {
     struct page_alloc *pa = &r->m->pa;
+    uint64_t tables = r->m->mapper.pt.live_tables;   /* Xen keeps them */
     uint32_t *now;
     size_t n;
 
-    if (pa->frames_in_use != pa->overhead_frames)
+    if (pa->frames_in_use != pa->overhead_frames + tables)
         bug(r, "everything freed, yet %" PRIu64 " frames in use beside %"
-            PRIu64 " of the model's own", pa->frames_in_use -
-            pa->overhead_frames, pa->overhead_frames);
-    /* The vmap bitmap may have grown: its frames then stay taken. */
-    if (pa->overhead_frames != overhead0)
+            PRIu64 " of the model's own and %" PRIu64 " page tables",
+            pa->frames_in_use - pa->overhead_frames - tables,
+            pa->overhead_frames, tables);
+    /* The vmap bitmap may have grown, page tables stay: their frames then
+     * stay taken. */
+    if (pa->overhead_frames != overhead0 || tables)
         return;
     now = census(r, &n);
     for (size_t i = 0; i < n && i < n0; i++)
