@@ -218,6 +218,7 @@ struct heap *heap_create(const char *backend, const struct heap_config *asked,
     struct heap_config resolved = *asked, *cfg = &resolved;
     struct heap *h;
 
+    host_op_now = HEAP_OP_SETUP;
     if (!ops) {
         snprintf(why, why_len, "unknown backend '%s'", backend);
         return NULL;
@@ -341,6 +342,7 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
     struct heap_slot *s = slot_of(h);
 
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
+    host_op_now = HEAP_OP_ALLOC;
     p = h->ops->alloc(h, size, align, flags);
     count(h, s, &s->allocs);
     if (!p) {
@@ -358,6 +360,7 @@ void heap_free(struct heap *h, void *p, size_t size)
     struct heap_slot *s = slot_of(h);
 
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
+    host_op_now = HEAP_OP_FREE;
     h->ops->free(h, p, size);
     count(h, s, &s->frees);
     add_live(h, s, -(int64_t)size);
@@ -370,6 +373,7 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
     void *q;
 
     op_rec = (struct op_record){ PATH_NONE, 0, 0 };
+    host_op_now = HEAP_OP_REALLOC;
     q = h->ops->realloc(h, p, old_size, size, flags);
     count(h, s, &s->reallocs);
     if (!q) {

@@ -185,8 +185,16 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     char why[512];
     int st = REPLAY_OK;
 
+    struct heap_host_time h0, h1;
+
     memset(po, 0, sizeof(*po));
+    heap_host_time(&h0);
     e->h = heap_create(e->backend, e->cfg, why, sizeof(why));
+    if (kind == PASS_TIMED) {
+        heap_host_time(&h1);
+        replay_host_add(&e->setup_host, &h0, &h1);
+        e->parts_passes++;
+    }
     if (!e->h)
         return fail(r, REPLAY_FAILED, "cannot create the heap: %s", why);
     if (e->n > 1)
@@ -354,6 +362,36 @@ static void summarize_latencies(struct engine *e, struct replay_report *r)
             summarize(all, tick, &r->latency[c]);
         free(all);
     }
+}
+
+/* The host's share of the timed calls (heap.h maps CALL_* to HEAP_OP_*
+ * one to one: a call kind is the heap call made). */
+static void part_of(struct replay_time_parts *p, const struct heap_host_work *w)
+{
+    p->host_ticks += w->ticks;
+    for (int c = 0; c < HOST_CALL_KINDS; c++)
+        p->host_calls[c] += w->calls[c];
+}
+
+static void time_parts(const struct engine *e, struct replay_report *r)
+{
+    static const enum heap_op op_of[CALL_KINDS] = {
+        [CALL_ALLOC] = HEAP_OP_ALLOC, [CALL_FREE] = HEAP_OP_FREE,
+        [CALL_REALLOC] = HEAP_OP_REALLOC,
+    };
+
+    r->parts_passes = e->parts_passes;
+    for (int c = 0; c < CALL_KINDS; c++) {
+        struct replay_time_parts *p = &r->time_parts[c];
+
+        for (int k = 0; k < REPLAY_SIZE_CLASSES; k++) {
+            p->calls += r->hist[c * REPLAY_SIZE_CLASSES + k].count;
+            p->total_ticks += r->hist[c * REPLAY_SIZE_CLASSES + k].sum;
+        }
+        for (unsigned t = 0; t < e->n; t++)
+            part_of(p, &e->w[t].host.op[op_of[c]]);
+    }
+    part_of(&r->setup_parts, &e->setup_host.op[HEAP_OP_SETUP]);
 }
 
 /* Per-event medians over the repetitions into the counter set, which
@@ -680,6 +718,12 @@ static int measure(struct engine *e, const struct replay_options *o,
     return st;
 }
 
+/* The host calls are timed with the replay's clock (heap_host_clock). */
+static uint64_t host_tick(void)
+{
+    return timer_start();
+}
+
 int replay_measure(const struct replay_options *o,
                    const struct heap_config *cfg, const char *backend,
                    const char *trace_path, struct replay_report *r)
@@ -704,6 +748,7 @@ int replay_measure(const struct replay_options *o,
     if (st == REPLAY_OK) {
         resolve_auto(o, r);
         timer_init(o->timer, &r->timer);
+        heap_host_clock(host_tick);
         e.backend = backend;
         e.cfg = cfg;
         e.page = cfg->page_size;
@@ -728,6 +773,7 @@ int replay_measure(const struct replay_options *o,
         if (r->hist) {
             r->latencies = true;
             summarize_latencies(&e, r);
+            time_parts(&e, r);
         }
         counter_medians(r);
         thread_notes(&e, r);

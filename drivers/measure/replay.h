@@ -180,6 +180,17 @@ struct replay_report {
     struct latency_summary by_size[CALL_KINDS][REPLAY_SIZE_CLASSES];
     struct counter_set counters;   /* values: median over repetitions */
 
+    /* Time in parts, summed over the timed passes (none: parts_passes 0):
+     * per call kind, the timed calls' ticks (less the timer's own, as the
+     * latencies) and, within them, the ticks and calls of the model's host
+     * mapping calls (heap_host_time); the rest is the model's own code. */
+    unsigned parts_passes;
+    struct replay_time_parts {
+        uint64_t calls, total_ticks, host_ticks;
+        uint64_t host_calls[HOST_CALL_KINDS];
+    } time_parts[CALL_KINDS];
+    struct replay_time_parts setup_parts;   /* heap_create's, untimed */
+
     /* The process. */
     uint64_t vm_hwm_bytes, vm_rss_bytes;   /* /proc/self/status at the end */
     uint64_t harness_bytes;        /* the engine's own buffers */

@@ -103,6 +103,7 @@ struct worker {
     uint64_t t0, t1;               /* clock_ns around this chunk */
     uint64_t cpu_ns;               /* CPU time it had for the chunk */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES] */
+    struct heap_host_time host;    /* its host mapping work, timed passes */
     bool unbound;                  /* binding refused */
 } __attribute__((aligned(64)));
 
@@ -122,6 +123,8 @@ struct engine {
     uint64_t overhead;             /* timer ticks taken off each latency */
     struct topology *topo;
     const struct thread_plan *plan;
+    struct heap_host_time setup_host;   /* heap_create's, timed passes */
+    unsigned parts_passes;
 };
 
 /* The error into R's message; returns STATUS. */
@@ -152,5 +155,8 @@ int replay_split_chunk(struct engine *e);
 void replay_run_chunk(struct worker *w);
 int replay_start_workers(struct engine *e, struct replay_report *r);
 void replay_stop_workers(struct engine *e, unsigned created);
+/* *sum += *b - *a, every field. */
+void replay_host_add(struct heap_host_time *sum, const struct heap_host_time *a,
+                     const struct heap_host_time *b);
 
 #endif

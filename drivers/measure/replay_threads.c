@@ -217,12 +217,31 @@ void replay_run_chunk(struct worker *w)
         [PASS_RECORD] = { record_one, record_many },
         [PASS_TIMED] = { timed_one, timed_many },
     };
+    bool parts = w->e->kind == PASS_TIMED;
+    struct heap_host_time h0, h1;
     uint64_t cpu = thread_cpu_ns();
 
+    /* The host's share, per chunk, not per call: off the loop. */
+    if (parts)
+        heap_host_time(&h0);
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns();
+    if (parts) {
+        heap_host_time(&h1);
+        replay_host_add(&w->host, &h0, &h1);
+    }
     w->cpu_ns = thread_cpu_ns() - cpu;
+}
+
+void replay_host_add(struct heap_host_time *sum, const struct heap_host_time *a,
+                     const struct heap_host_time *b)
+{
+    for (int o = 0; o < HEAP_OPS; o++) {
+        sum->op[o].ticks += b->op[o].ticks - a->op[o].ticks;
+        for (int c = 0; c < HOST_CALL_KINDS; c++)
+            sum->op[o].calls[c] += b->op[o].calls[c] - a->op[o].calls[c];
+    }
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */
