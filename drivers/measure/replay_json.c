@@ -534,6 +534,25 @@ static void print_batch(const struct replay_report *r, FILE *f)
             "max %.2f)\n", s->median, r->n_reps, s->mad, s->min, s->max);
 }
 
+/* Per call kind with host calls: the host's share of the timed time. */
+static void print_time_parts(const struct replay_report *r, FILE *f)
+{
+    double tick = r->timer.ns_per_tick;
+
+    for (int c = 0; c < CALL_KINDS && r->parts_passes; c++) {
+        const struct replay_time_parts *p = &r->time_parts[c];
+
+        if (!p->calls || !p->host_ticks)
+            continue;
+        fprintf(f, "host time  %-7s %.0f ns/call: host calls %.0f, model's "
+                "own code %.0f\n", replay_call_name(c),
+                (double)p->total_ticks * tick / (double)p->calls,
+                (double)p->host_ticks * tick / (double)p->calls,
+                ((double)p->total_ticks - (double)p->host_ticks) * tick /
+                (double)p->calls);
+    }
+}
+
 static void print_memory(const struct replay_report *r, FILE *f)
 {
     const struct heap_stats *st = &r->stats;
@@ -563,6 +582,7 @@ static void print_memory(const struct replay_report *r, FILE *f)
         fprintf(f, "; %" PRId64 " TLB IPIs in all passes",
                 r->tlb_shootdowns);
     fputc('\n', f);
+    print_time_parts(r, f);
     fprintf(f, "decode     %.1f M events/s; %zu chunk%s of up to %zu events%s\n",
             r->trace.decode_ns ? (double)r->trace.events * 1e3 /
                                  (double)r->trace.decode_ns : 0.0,
