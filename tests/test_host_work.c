@@ -188,6 +188,20 @@ static void time_parts_add_up(void **state)
     assert_int_equal(maps, passes * geti(map, "map_calls"));
     assert_int_equal(unmaps, passes * geti(map, "unmap_calls"));
     assert_true(geti(map, "unmap_calls") > 0);
+    /* The host's TLB flushes: counts by reason, or null and why not. */
+    {
+        json_t *tlb = json_object_get(root, "host_tlb_flushes");
+        json_t *why = json_object_get(root, "host_tlb_flushes_why");
+
+        if (json_is_object(tlb)) {
+            assert_true(json_is_null(why));
+            assert_true(json_is_integer(json_object_get(tlb,
+                                                        "remote_shootdown")));
+        } else {
+            assert_true(json_is_null(tlb));
+            assert_true(json_is_string(why) && json_string_length(why) > 0);
+        }
+    }
     json_decref(root);
     replay_report_free(&r);
     /* Batch timing times no call: no parts, said with null. */

@@ -636,6 +636,7 @@ static int run_passes(struct engine *e, const struct replay_options *o,
     struct counter_set *cs = r->counters.n ? &r->counters : NULL;
     struct pass_out po;
     unsigned warm = r->warmup;
+    uint64_t tlb[HTR_N] = { 0 };
     int st = REPLAY_OK;
 
     if (o->placements && warm == 0) {
@@ -646,6 +647,7 @@ static int run_passes(struct engine *e, const struct replay_options *o,
         st = run_pass(e, i == 0 && o->placements ? PASS_RECORD : PASS_BATCH,
                       NULL, i == 0 ? o->placements : NULL, &po, r);
     for (unsigned k = 0; k < r->repetitions && st == REPLAY_OK; k++) {
+        host_tlb_start(&r->host_tlb);
         if (o->timing != TIMING_OP &&
             (st = run_pass(e, PASS_BATCH, cs, NULL, &po, r)) == REPLAY_OK)
             keep_rep(r, k, true, &po);
@@ -653,7 +655,11 @@ static int run_passes(struct engine *e, const struct replay_options *o,
             (st = run_pass(e, PASS_TIMED, o->timing == TIMING_OP ? cs : NULL,
                            NULL, &po, r)) == REPLAY_OK)
             keep_rep(r, k, false, &po);
+        host_tlb_stop(&r->host_tlb);
+        for (int i = 0; i < HTR_N; i++)
+            tlb[i] += r->host_tlb.count[i];
     }
+    memcpy(r->host_tlb.count, tlb, sizeof(tlb));
     r->n_reps = st == REPLAY_OK ? r->repetitions : 0;
     return st;
 }
@@ -696,6 +702,9 @@ static int measure(struct engine *e, const struct replay_options *o,
     unsigned created, unbound_peers;
     int st;
 
+    /* Before the peers and the replay threads: they inherit it, and a
+     * remote shootdown is counted in the thread that receives it. */
+    host_tlb_open(&r->host_tlb, NULL);
     if (e->topo && o->flush_peers &&
         !(peers = flush_peers_start(e->topo, &r->plan, why, sizeof(why))))
         return fail(r, REPLAY_FAILED, "%s", why);
@@ -711,6 +720,7 @@ static int measure(struct engine *e, const struct replay_options *o,
         r->tlb_shootdowns = tlb_shootdowns() - r->tlb_shootdowns;
     replay_stop_workers(e, created);
     r->peer_rounds = flush_peers_stop(peers, &unbound_peers);
+    host_tlb_close(&r->host_tlb);
     if (unbound_peers)
         note(r, "%u flush peers could not be bound as planned", unbound_peers);
     if (e->topo)

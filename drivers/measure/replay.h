@@ -54,6 +54,7 @@
 #include "backends/heap.h"
 #include "drivers/measure/counters.h"
 #include "drivers/measure/histogram.h"
+#include "drivers/measure/host_tlb.h"
 #include "drivers/measure/threads.h"
 #include "drivers/measure/timer.h"
 #include "workloads/trace.h"
@@ -159,6 +160,9 @@ struct replay_report {
     uint64_t peer_rounds;          /* buffer rounds the flush peers made */
     int64_t tlb_shootdowns;        /* TLB IPIs during all passes, machine
                                       wide (/proc/interrupts); -1: unknown */
+    struct host_tlb host_tlb;      /* the host's TLB flushes by reason,
+                                      summed over the measured passes
+                                      (count); unavailable: why */
 
     /* The first measured pass. */
     uint64_t calls[CALL_KINDS];    /* allocator calls made */

@@ -393,6 +393,12 @@ json_t *replay_json(const struct replay_report *r)
     set(root, "time_parts", time_parts_json(r));
     set(root, "timer", timer_json(&r->timer));
     set(root, "timer_overhead_ns", json_real(r->timer.overhead_ns));
+    {
+        json_t *why = NULL;
+
+        set(root, "host_tlb_flushes", host_tlb_json(&r->host_tlb, &why));
+        set(root, "host_tlb_flushes_why", why ? why : json_null());
+    }
     set(root, "tlb_shootdown_irqs", r->tlb_shootdowns < 0 ? json_null() :
         jint((uint64_t)r->tlb_shootdowns));
     set(root, "process", json_pack("{s:I, s:I, s:I}",
