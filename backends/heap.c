@@ -209,6 +209,7 @@ struct heap *heap_create(const char *backend, const struct heap_config *asked,
     struct heap_config resolved = *asked, *cfg = &resolved;
     struct heap *h;
 
+    host_op_now = HEAP_OP_SETUP;
     if (!b) {
         snprintf(why, why_len, "unknown backend '%s'", backend);
         return NULL;
@@ -312,6 +313,7 @@ void *heap_alloc(struct heap *h, size_t size, size_t align, unsigned flags,
 
     struct heap_slot *s = slot_of(h);
 
+    host_op_now = HEAP_OP_ALLOC;
     p = h->backend->ops->alloc(h, size, align, flags, where);
     count(h, s, &s->allocs);
     if (!p) {
@@ -326,6 +328,7 @@ void heap_free(struct heap *h, void *p, size_t size)
 {
     struct heap_slot *s = slot_of(h);
 
+    host_op_now = HEAP_OP_FREE;
     h->backend->ops->free(h, p, size);
     count(h, s, &s->frees);
     add_live(h, s, -(int64_t)size);
@@ -337,6 +340,7 @@ void *heap_realloc(struct heap *h, void *p, size_t old_size, size_t size,
     struct heap_slot *s = slot_of(h);
     void *q;
 
+    host_op_now = HEAP_OP_REALLOC;
     q = h->backend->ops->realloc(h, p, old_size, size, flags, where);
     count(h, s, &s->reallocs);
     if (!q) {

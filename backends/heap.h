@@ -118,6 +118,7 @@ struct heap_stats {
     uint64_t overhead_frames;                 /* pool descriptor, vmap bitmap */
     uint64_t va_pages_in_use, peak_va_pages;  /* vmap pages with guards */
     uint64_t map_calls, unmap_calls, flushes; /* real mmap calls, Xen's flushes */
+    uint64_t protect_calls;                   /* lazy rules: mprotect at vfree */
     uint64_t full_flushes, flush_ipis, tlbi;  /* Xen's, by its rules */
     uint64_t pte_writes, pt_frames_allocated, pt_frames_freed;
     uint64_t cache_flushes;                   /* Arm: flush_page_to_ram */
@@ -184,6 +185,42 @@ bool heap_is_model(const struct heap *h);
 /* How the model's directmap is backed ("off", "thp (...)", "refused: ..."),
  * as frames.c found it; NULL for a system baseline. */
 const char *heap_directmap_huge(const struct heap *h);
+
+/*
+ * Host time by operation. The model's host mapping calls (backends/
+ * mapping.c) are timed and counted per thread, under the kind of heap call
+ * that made them, so that a driver can tell the time in the model's own
+ * code from the time in the host's system calls without seeing inside a
+ * heap. Only the calls themselves are timed: nothing is added where no
+ * mapping happens but one thread-local store per heap call.
+ */
+enum heap_op {
+    HEAP_OP_SETUP,     /* heap_create and anything outside the three calls */
+    HEAP_OP_ALLOC, HEAP_OP_FREE, HEAP_OP_REALLOC,
+    HEAP_OPS
+};
+enum host_call {
+    HOST_MAP,          /* mmap(MAP_FIXED | MAP_SHARED) of frames */
+    HOST_UNMAP,        /* the range replaced by an inaccessible mapping */
+    HOST_PROTECT,      /* mprotect(PROT_NONE): Linux's lazy clear */
+    HOST_CALL_KINDS
+};
+const char *host_call_name(enum host_call c);
+
+struct heap_host_work {
+    uint64_t ticks;                     /* in host calls, heap_host_clock's */
+    uint64_t calls[HOST_CALL_KINDS];    /* as map_calls, unmap_calls count */
+};
+struct heap_host_time {
+    struct heap_host_work op[HEAP_OPS];
+};
+
+/* The calling thread's totals so far (all its heaps): take two and
+ * subtract. */
+void heap_host_time(struct heap_host_time *out);
+/* The clock host calls are timed with, in ticks; NULL (the default):
+ * CLOCK_MONOTONIC in ns. Set it before the threads that use heaps start. */
+void heap_host_clock(uint64_t (*now)(void));
 
 /* Parses sizes such as 4096, 4K, 16K, 64K, 1M, 16G. 0 on success. */
 int parse_size(const char *s, uint64_t *out);

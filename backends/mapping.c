@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/lock.h"
@@ -23,6 +24,57 @@
 #define RAISE_ENV       "XHEAP_RAISE_MAX_MAP_COUNT"
 /* ENOMEM within this many mappings of the limit is the limit's doing. */
 #define LIMIT_SLACK     16
+
+/* ---- host time by heap call (heap.h) ---- */
+
+__thread unsigned char host_op_now;
+static __thread struct heap_host_time host_time;
+static uint64_t (*host_clock)(void);
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void heap_host_clock(uint64_t (*now)(void))
+{
+    host_clock = now;
+}
+
+void heap_host_time(struct heap_host_time *out)
+{
+    *out = host_time;
+}
+
+const char *host_call_name(enum host_call c)
+{
+    static const char *const name[HOST_CALL_KINDS] = {
+        [HOST_MAP] = "map", [HOST_UNMAP] = "unmap",
+        [HOST_PROTECT] = "mprotect",
+    };
+
+    return c < HOST_CALL_KINDS ? name[c] : "?";
+}
+
+static inline uint64_t host_now(void)
+{
+    return host_clock ? host_clock() : monotonic_ns();
+}
+
+/* Counted where map_calls and unmap_calls are, refused calls included,
+ * so that the two tallies agree. */
+static inline void host_count(enum host_call c)
+{
+    host_time.op[host_op_now].calls[c]++;
+}
+
+static inline void host_took(uint64_t t0)
+{
+    host_time.op[host_op_now].ticks += host_now() - t0;
+}
 
 /* Why a call failed: the host kernel, the modelled limit, or a plan. */
 enum cause { BY_HOST, BY_MODEL_LIMIT, BY_PLAN };
@@ -210,15 +262,20 @@ static void tell_limit(struct mapper *m, bool done)
 static int host_mmap(void *va, size_t len, int prot, int flags, int fd,
                      off_t off)
 {
-    int tries = 2;
+    int tries = 2, err = 0;
+    uint64_t t0 = host_now();
 
     while (tries--) {
-        if (mmap(va, len, prot, MAP_FIXED | flags, fd, off) != MAP_FAILED)
-            return 0;
-        if (errno != ENOMEM || !tries || !raise_host_limit())
+        if (mmap(va, len, prot, MAP_FIXED | flags, fd, off) != MAP_FAILED) {
+            err = 0;
+            break;
+        }
+        err = errno;
+        if (err != ENOMEM || !tries || !raise_host_limit())
             break;
     }
-    return errno;
+    host_took(t0);
+    return err;
 }
 
 static int host_map(struct mapper *m, void *va, uint32_t frame, uint32_t nr)
@@ -227,6 +284,7 @@ static int host_map(struct mapper *m, void *va, uint32_t frame, uint32_t nr)
     uint64_t call = __atomic_add_fetch(&m->map_calls, 1, __ATOMIC_RELAXED);
     int err;
 
+    host_count(HOST_MAP);
     if (fault_due(&m->fail_map, call)) {
         stat_add(&m->injected_maps, 1);
         note_failure(m, "mmap", ENOMEM, BY_PLAN);
@@ -266,6 +324,7 @@ static int host_unmap(struct mapper *m, char *va, uint32_t nr)
     uint64_t call = __atomic_add_fetch(&m->unmap_calls, 1, __ATOMIC_RELAXED);
     int err;
 
+    host_count(HOST_UNMAP);
     if (fault_due(&m->fail_unmap, call))
         return unmap_failed(m, nr, ENOMEM, BY_PLAN);
     if (ask_limit(m, va, nr, NO_FRAME))
@@ -329,7 +388,19 @@ int unmap_pages_some(struct mapper *m, void *va, uint32_t nr,
 
 void clear_pages(struct mapper *m, void *va, uint32_t nr)
 {
+    uint64_t t0;
+
     pt_unmap(&m->pt, model_va(m, va), nr);
+    /* Linux clears the entries without a flush; the host cannot, so its
+     * mprotect flushes, but the range stays reserved until the purge. A
+     * refusal leaves the frames reachable there until then (stale), which
+     * nothing reads: the replay never touches a freed block. */
+    host_count(HOST_PROTECT);
+    __atomic_add_fetch(&m->protect_calls, 1, __ATOMIC_RELAXED);
+    t0 = host_now();
+    if (mprotect(va, (size_t)nr << m->frames->page_shift, PROT_NONE) != 0)
+        stat_add(&m->stale_pages, nr);
+    host_took(t0);
 }
 
 int unmap_host(struct mapper *m, void *va, uint32_t nr)

@@ -6,9 +6,16 @@
  * Every host map is one mmap(MAP_FIXED | MAP_SHARED) of the memfd, so the
  * kernel really edits page tables. Every host unmap replaces the range
  * with an inaccessible anonymous mapping (the address space stays
- * reserved). Under the x86 rules the host is asked once per page, under
- * the Arm rules once per range, under Linux's lazy rules once per area at
- * the purge.
+ * reserved). The host's work follows the modelled rule: under the x86
+ * rules one host unmap per 4K entry cleared (Xen flushes per entry),
+ * under the Arm rules one per unmap call (one range operation). Under
+ * Linux's lazy rules vfree clears the entries with one mprotect(PROT_NONE)
+ * of the area (the freed frames are unreachable at once; the range is
+ * kept, not reused), and the purge, once lazy_max_pages are pending,
+ * releases the batch with one host unmap per contiguous run.
+ *
+ * Every host call is timed with heap_host_clock's clock and counted, per
+ * thread, under the heap call that made it (heap_host_time).
  *
  * map_calls and unmap_calls count the host calls, each a real system call
  * (unless the model refused it first: a fault plan, the modelled
@@ -42,6 +49,7 @@ struct mapper {
     enum flush_policy flush;
     const char *vmap_base;       /* host address of the vmap area */
     uint64_t map_calls, unmap_calls;
+    uint64_t protect_calls;      /* FLUSH_LAZY: mprotect at vfree */
     uint64_t map_failures;       /* map and unmap calls refused, any cause */
     uint64_t injected_maps, injected_unmaps;   /* of those, by a fault plan */
     uint64_t unmap_failures;     /* unmap calls refused, any cause */
@@ -77,14 +85,19 @@ int  unmap_pages(struct mapper *m, void *va, uint32_t nr);
 int  unmap_pages_some(struct mapper *m, void *va, uint32_t nr,
                       uint32_t mapped);
 
-/* Linux's lazy vfree: the entries are cleared now, nothing is flushed and
- * the host mapping stays until unmap_host at the purge. */
+/* Linux's lazy vfree: the entries are cleared now (on the host, one
+ * mprotect(PROT_NONE) of the area), nothing is flushed and the range
+ * stays reserved until unmap_host at the purge. */
 void clear_pages(struct mapper *m, void *va, uint32_t nr);
 
-/* The host's half of a lazy purge: one call for the area, no flush (the
- * purge counts one for the batch with mapper_lazy_flush). */
+/* The host's half of a lazy purge: one call for a run of areas, no flush
+ * (the purge counts one for the batch with mapper_lazy_flush). */
 int  unmap_host(struct mapper *m, void *va, uint32_t nr);
 void mapper_lazy_flush(struct mapper *m, uint64_t span_pages);
+
+/* The heap call running on this thread (enum heap_op), set by heap.c:
+ * the host calls it makes are timed and counted under it (heap.h). */
+extern __thread unsigned char host_op_now;
 
 /* xen_map_to_mfn: the frame mapped at va, NO_FRAME when none is. */
 uint32_t lookup_frame(struct mapper *m, const void *va);

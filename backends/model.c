@@ -73,6 +73,7 @@ void xen_model_stats(struct xen_model *m, struct heap_stats *out)
     out->peak_va_pages = stat_get(&m->vmap.peak_va);
     out->map_calls = stat_get(&m->mapper.map_calls);
     out->unmap_calls = stat_get(&m->mapper.unmap_calls);
+    out->protect_calls = stat_get(&m->mapper.protect_calls);
     out->flushes = stat_get(&m->mapper.pt.n.flushes);
     out->full_flushes = stat_get(&m->mapper.pt.n.full_flushes);
     out->flush_ipis = stat_get(&m->mapper.pt.n.flush_ipis);

@@ -230,6 +230,13 @@ static bool defer_area(struct vmap *v, uint32_t start, uint32_t nr)
     return true;
 }
 
+static int by_start(const void *a, const void *b)
+{
+    const struct lazy_area *x = a, *y = b;
+
+    return (x->start > y->start) - (x->start < y->start);
+}
+
 void vm_purge_lazy(struct xen_model *m)
 {
     struct vmap *v = &m->vmap;
@@ -247,16 +254,25 @@ void vm_purge_lazy(struct xen_model *m)
     if (!n)
         return;
     /* The entries were cleared at vfree; the host's mappings and the
-     * address space go now, under one flush of the range they span. */
-    for (size_t i = 0; i < n; i++) {
+     * address space go now, under one flush of the range they span, with
+     * one host call per run of areas that only guard pages separate (a
+     * lone clear bit between two areas can hold no new area, which needs
+     * two, so the run covers nothing live). */
+    qsort(batch, n, sizeof *batch, by_start);
+    for (size_t i = 0, j; i < n; i = j) {
+        uint32_t end = batch[i].start + batch[i].nr;
+
+        for (j = i + 1; j < n && batch[j].start <= end + 1; j++)
+            end = batch[j].start + batch[j].nr;
         unmap_host(&m->mapper, v->base + (size_t)batch[i].start *
-                   PAGE_SIZE_OF(m), batch[i].nr);
-        vm_free_bits(m, batch[i].start);
+                   PAGE_SIZE_OF(m), end - batch[i].start);
         if (batch[i].start < lo)
             lo = batch[i].start;
-        if (batch[i].start + batch[i].nr > hi)
-            hi = batch[i].start + batch[i].nr;
+        if (end > hi)
+            hi = end;
     }
+    for (size_t i = 0; i < n; i++)
+        vm_free_bits(m, batch[i].start);
     mapper_lazy_flush(&m->mapper, hi - lo);
     free(batch);
 }

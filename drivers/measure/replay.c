@@ -189,8 +189,16 @@ static int run_pass(struct engine *e, enum pass_kind kind,
     char why[512];
     int st = REPLAY_OK;
 
+    struct heap_host_time h0, h1;
+
     memset(po, 0, sizeof(*po));
+    heap_host_time(&h0);
     e->h = heap_create(e->backend, e->cfg, why, sizeof(why));
+    if (kind == PASS_TIMED) {
+        heap_host_time(&h1);
+        replay_host_add(&e->setup_host, &h0, &h1);
+        e->parts_passes++;
+    }
     if (!e->h)
         return fail(r, REPLAY_FAILED, "cannot create the heap: %s", why);
     if (e->n > 1)
@@ -337,6 +345,36 @@ static void summarize_latencies(struct engine *e, struct replay_report *r)
             summarize(all, tick, &r->latency[c]);
         free(all);
     }
+}
+
+/* The host's share of the timed calls (heap.h maps CALL_* to HEAP_OP_*
+ * one to one: a call kind is the heap call made). */
+static void part_of(struct replay_time_parts *p, const struct heap_host_work *w)
+{
+    p->host_ticks += w->ticks;
+    for (int c = 0; c < HOST_CALL_KINDS; c++)
+        p->host_calls[c] += w->calls[c];
+}
+
+static void time_parts(const struct engine *e, struct replay_report *r)
+{
+    static const enum heap_op op_of[CALL_KINDS] = {
+        [CALL_ALLOC] = HEAP_OP_ALLOC, [CALL_FREE] = HEAP_OP_FREE,
+        [CALL_REALLOC] = HEAP_OP_REALLOC,
+    };
+
+    r->parts_passes = e->parts_passes;
+    for (int c = 0; c < CALL_KINDS; c++) {
+        struct replay_time_parts *p = &r->time_parts[c];
+
+        for (int k = 0; k < REPLAY_SIZE_CLASSES; k++) {
+            p->calls += r->hist[c * REPLAY_SIZE_CLASSES + k].count;
+            p->total_ticks += r->hist[c * REPLAY_SIZE_CLASSES + k].sum;
+        }
+        for (unsigned t = 0; t < e->n; t++)
+            part_of(p, &e->w[t].host.op[op_of[c]]);
+    }
+    part_of(&r->setup_parts, &e->setup_host.op[HEAP_OP_SETUP]);
 }
 
 /* Per-event medians over the repetitions into the counter set, which
@@ -583,6 +621,7 @@ static int run_passes(struct engine *e, const struct replay_options *o,
     struct counter_set *cs = r->counters.n ? &r->counters : NULL;
     struct pass_out po;
     unsigned warm = r->warmup;
+    uint64_t tlb[HTR_N] = { 0 };
     int st = REPLAY_OK;
 
     if (o->alternate)
@@ -595,6 +634,7 @@ static int run_passes(struct engine *e, const struct replay_options *o,
         st = run_pass(e, i == 0 && o->placements ? PASS_RECORD : PASS_BATCH,
                       NULL, i == 0 ? o->placements : NULL, &po, r);
     for (unsigned k = 0; k < r->repetitions && st == REPLAY_OK; k++) {
+        host_tlb_start(&r->host_tlb);
         if (o->timing != TIMING_OP &&
             (st = clean_batch_pass(e, cs, &po, &r->reps[k], r)) == REPLAY_OK)
             keep_rep(r, k, true, &po);
@@ -602,7 +642,11 @@ static int run_passes(struct engine *e, const struct replay_options *o,
             (st = run_pass(e, PASS_TIMED, o->timing == TIMING_OP ? cs : NULL,
                            NULL, &po, r)) == REPLAY_OK)
             keep_rep(r, k, false, &po);
+        host_tlb_stop(&r->host_tlb);
+        for (int i = 0; i < HTR_N; i++)
+            tlb[i] += r->host_tlb.count[i];
     }
+    memcpy(r->host_tlb.count, tlb, sizeof(tlb));
     r->n_reps = st == REPLAY_OK ? r->repetitions : 0;
     return st;
 }
@@ -648,6 +692,9 @@ static int measure(struct engine *e, const struct replay_options *o,
     unsigned created, unbound_peers;
     int st;
 
+    /* Before the peers and the replay threads: they inherit it, and a
+     * remote shootdown is counted in the thread that receives it. */
+    host_tlb_open(&r->host_tlb, NULL);
     if (e->topo && o->flush_peers &&
         !(peers = flush_peers_start(e->topo, &r->plan, why, sizeof(why))))
         return fail(r, REPLAY_FAILED, "%s", why);
@@ -664,11 +711,18 @@ static int measure(struct engine *e, const struct replay_options *o,
         r->tlb_shootdowns = host_interrupts("TLB") - r->tlb_shootdowns;
     replay_stop_workers(e, created);
     r->peer_rounds = flush_peers_stop(peers, &unbound_peers);
+    host_tlb_close(&r->host_tlb);
     if (unbound_peers)
         note(r, "%u flush peers could not be bound as planned", unbound_peers);
     if (e->topo)
         binding_restore(e->topo, saved);
     return st;
+}
+
+/* The host calls are timed with the replay's clock (heap_host_clock). */
+static uint64_t host_tick(void)
+{
+    return timer_start();
 }
 
 int replay_measure(const struct replay_options *o,
@@ -695,6 +749,7 @@ int replay_measure(const struct replay_options *o,
     if (st == REPLAY_OK) {
         resolve_auto(o, r);
         timer_init(o->timer, &r->timer);
+        heap_host_clock(host_tick);
         e.backend = backend;
         e.cfg = cfg;
         e.page = cfg->page_size;
@@ -728,6 +783,7 @@ int replay_measure(const struct replay_options *o,
         if (r->hist) {
             r->latencies = true;
             summarize_latencies(&e, r);
+            time_parts(&e, r);
         }
         counter_medians(r);
         thread_notes(&e, r);

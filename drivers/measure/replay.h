@@ -56,6 +56,7 @@
 #include "drivers/measure/clean.h"
 #include "drivers/measure/counters.h"
 #include "drivers/measure/histogram.h"
+#include "drivers/measure/host_tlb.h"
 #include "drivers/measure/threads.h"
 #include "drivers/measure/timer.h"
 #include "workloads/trace.h"
@@ -166,6 +167,9 @@ struct replay_report {
     uint64_t peer_rounds;          /* buffer rounds the flush peers made */
     int64_t tlb_shootdowns;        /* TLB IPIs during all passes, machine
                                       wide (/proc/interrupts); -1: unknown */
+    struct host_tlb host_tlb;      /* the host's TLB flushes by reason,
+                                      summed over the measured passes
+                                      (count); unavailable: why */
 
     /* The first measured pass. */
     uint64_t calls[CALL_KINDS];    /* allocator calls made */
@@ -188,6 +192,17 @@ struct replay_report {
     struct latency_summary latency[CALL_KINDS];
     struct latency_summary by_size[CALL_KINDS][REPLAY_SIZE_CLASSES];
     struct counter_set counters;   /* values: median over repetitions */
+
+    /* Time in parts, summed over the timed passes (none: parts_passes 0):
+     * per call kind, the timed calls' ticks (less the timer's own, as the
+     * latencies) and, within them, the ticks and calls of the model's host
+     * mapping calls (heap_host_time); the rest is the model's own code. */
+    unsigned parts_passes;
+    struct replay_time_parts {
+        uint64_t calls, total_ticks, host_ticks;
+        uint64_t host_calls[HOST_CALL_KINDS];
+    } time_parts[CALL_KINDS];
+    struct replay_time_parts setup_parts;   /* heap_create's, untimed */
 
     /* The process. */
     uint64_t vm_hwm_bytes, vm_rss_bytes;   /* /proc/self/status at the end */

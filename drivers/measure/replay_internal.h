@@ -108,6 +108,7 @@ struct worker {
     unsigned since_idle;           /* events since heap_idle last ran */
     uint64_t idle_ns;              /* the chunk's time in heap_idle */
     struct histogram *hist;        /* [CALL_KINDS][REPLAY_SIZE_CLASSES] */
+    struct heap_host_time host;    /* its host mapping work, timed passes */
     bool unbound;                  /* binding refused */
 } __attribute__((aligned(64)));
 
@@ -128,6 +129,8 @@ struct engine {
     struct topology *topo;
     const struct thread_plan *plan;
     unsigned delay_iters;          /* PASS_DELAY: spin iterations per event */
+    struct heap_host_time setup_host;   /* heap_create's, timed passes */
+    unsigned parts_passes;
 };
 
 /* The error into R's message; returns STATUS. */
@@ -167,5 +170,8 @@ int replay_split_chunk(struct engine *e);
 void replay_run_chunk(struct worker *w);
 int replay_start_workers(struct engine *e, struct replay_report *r);
 void replay_stop_workers(struct engine *e, unsigned created);
+/* *sum += *b - *a, every field. */
+void replay_host_add(struct heap_host_time *sum, const struct heap_host_time *a,
+                     const struct heap_host_time *b);
 
 #endif

@@ -113,10 +113,11 @@ static json_t *mapping_json(const struct replay_report *r)
 {
     const struct heap_stats *st = &r->stats;
 
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, "
-                     "s:I, s:s, s:s, s:I}",
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                     "s:{s:I, s:I}, s:I, s:s, s:s, s:I}",
                      "map_calls", (json_int_t)st->map_calls,
                      "unmap_calls", (json_int_t)st->unmap_calls,
+                     "protect_calls", (json_int_t)st->protect_calls,
                      "flushes", (json_int_t)st->flushes,
                      "full_flushes", (json_int_t)st->full_flushes,
                      "flush_ipis", (json_int_t)st->flush_ipis,
@@ -129,6 +130,47 @@ static json_t *mapping_json(const struct replay_report *r)
                      "arch", xen_arch_name(r->cfg.arch),
                      "rules", flush_policy_name(r->cfg.flush),
                      "cpus", (json_int_t)r->cfg.cpus);
+}
+
+static json_t *host_calls_json(const struct replay_time_parts *p)
+{
+    json_t *o = json_object();
+
+    for (int c = 0; c < HOST_CALL_KINDS; c++)
+        json_object_set_new(o, host_call_name(c), jint(p->host_calls[c]));
+    return o;
+}
+
+/* Time in parts, over the timed passes: each call kind's timed time, the
+ * host mapping calls' within it, and the rest (the model's own code, the
+ * page-table walks and entry writes included). Rounded once each, so
+ * host_ns + model_ns == total_ns exactly; model_ns may come out a little
+ * negative where host calls fill a call and the timer's own cost taken
+ * off each call is more than what was left. setup: heap_create's host
+ * calls, outside every timed call. */
+static json_t *time_parts_json(const struct replay_report *r)
+{
+    double tick = r->timer.ns_per_tick;
+    json_t *o;
+
+    if (!r->parts_passes)
+        return json_null();
+    o = json_pack("{s:I}", "passes", (json_int_t)r->parts_passes);
+    for (int c = 0; c < CALL_KINDS; c++) {
+        const struct replay_time_parts *p = &r->time_parts[c];
+        int64_t total = llround((double)p->total_ticks * tick);
+        int64_t host = llround((double)p->host_ticks * tick);
+
+        json_object_set_new(o, replay_call_name(c), json_pack(
+            "{s:I, s:I, s:I, s:I, s:o}", "calls", (json_int_t)p->calls,
+            "total_ns", (json_int_t)total, "host_ns", (json_int_t)host,
+            "model_ns", (json_int_t)(total - host),
+            "host_calls", host_calls_json(p)));
+    }
+    json_object_set_new(o, "setup", json_pack("{s:I, s:o}", "host_ns",
+        (json_int_t)llround((double)r->setup_parts.host_ticks * tick),
+        "host_calls", host_calls_json(&r->setup_parts)));
+    return o;
 }
 
 static json_t *contract_part(const struct replay_report *r)
@@ -353,8 +395,15 @@ json_t *replay_json(const struct replay_report *r)
         set(root, "alternation", alternate_json(r->opt.alternate));
     set(root, "latency_by_size_ns", latency_extras(r, "size"));
     set(root, "latency_histogram_ns", latency_extras(r, "hist"));
+    set(root, "time_parts", time_parts_json(r));
     set(root, "timer", timer_json(&r->timer));
     set(root, "timer_overhead_ns", json_real(r->timer.overhead_ns));
+    {
+        json_t *why = NULL;
+
+        set(root, "host_tlb_flushes", host_tlb_json(&r->host_tlb, &why));
+        set(root, "host_tlb_flushes_why", why ? why : json_null());
+    }
     set(root, "tlb_shootdown_irqs", r->tlb_shootdowns < 0 ? json_null() :
         jint((uint64_t)r->tlb_shootdowns));
     set(root, "process", json_pack("{s:I, s:I, s:I}",
@@ -496,6 +545,25 @@ static void print_batch(const struct replay_report *r, FILE *f)
             "max %.2f)\n", s->median, r->n_reps, s->mad, s->min, s->max);
 }
 
+/* Per call kind with host calls: the host's share of the timed time. */
+static void print_time_parts(const struct replay_report *r, FILE *f)
+{
+    double tick = r->timer.ns_per_tick;
+
+    for (int c = 0; c < CALL_KINDS && r->parts_passes; c++) {
+        const struct replay_time_parts *p = &r->time_parts[c];
+
+        if (!p->calls || !p->host_ticks)
+            continue;
+        fprintf(f, "host time  %-7s %.0f ns/call: host calls %.0f, model's "
+                "own code %.0f\n", replay_call_name(c),
+                (double)p->total_ticks * tick / (double)p->calls,
+                (double)p->host_ticks * tick / (double)p->calls,
+                ((double)p->total_ticks - (double)p->host_ticks) * tick /
+                (double)p->calls);
+    }
+}
+
 static void print_memory(const struct replay_report *r, FILE *f)
 {
     const struct heap_stats *st = &r->stats;
@@ -525,6 +593,7 @@ static void print_memory(const struct replay_report *r, FILE *f)
         fprintf(f, "; %" PRId64 " TLB IPIs in all passes",
                 r->tlb_shootdowns);
     fputc('\n', f);
+    print_time_parts(r, f);
     fprintf(f, "decode     %.1f M events/s; %zu chunk%s of up to %zu events%s\n",
             r->trace.decode_ns ? (double)r->trace.events * 1e3 /
                                  (double)r->trace.decode_ns : 0.0,

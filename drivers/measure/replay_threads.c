@@ -241,18 +241,37 @@ void replay_run_chunk(struct worker *w)
         [PASS_TIMED] = { timed_one, timed_many },
         [PASS_DELAY] = { delay_one, delay_many },
     };
+    bool parts = w->e->kind == PASS_TIMED;
+    struct heap_host_time h0, h1;
     struct clean_mark mark;
     uint64_t cpu;
 
     clean_start(&mark);   /* clean.h: did it lose the CPU meanwhile? */
+    /* The host's share, per chunk, not per call: off the loop. */
+    if (parts)
+        heap_host_time(&h0);
     cpu = clock_thread_ns();
     w->idle_ns = 0;
     w->t0 = clock_ns();
     run[w->e->kind][w->e->n > 1](w);
     w->t1 = clock_ns() - w->idle_ns;
     w->cpu_ns = clock_thread_ns() - cpu - w->idle_ns;
+    if (parts) {
+        heap_host_time(&h1);
+        replay_host_add(&w->host, &h0, &h1);
+    }
     w->clean = (struct clean_delta){ 0 };
     clean_stop(&mark, &w->clean);
+}
+
+void replay_host_add(struct heap_host_time *sum, const struct heap_host_time *a,
+                     const struct heap_host_time *b)
+{
+    for (int o = 0; o < HEAP_OPS; o++) {
+        sum->op[o].ticks += b->op[o].ticks - a->op[o].ticks;
+        for (int c = 0; c < HOST_CALL_KINDS; c++)
+            sum->op[o].calls[c] += b->op[o].calls[c] - a->op[o].calls[c];
+    }
 }
 
 /* Replay threads 1 .. N-1; the caller of replay_measure is thread 0. */
