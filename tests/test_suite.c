@@ -408,29 +408,36 @@ static void a_run_that_measured_nothing_fails(void **state)
  * A full disk, as a file-size limit: results.json cannot be written at
  * some point of the run. The run fails and leaves no results.json that
  * would describe a run still going, and no temporary file. The limit lies
- * between the largest file a point writes and the final results.json,
- * both measured by a run without a limit first.
+ * halfway between the largest file a point makes and the final
+ * results.json, both measured by a run without a limit first. A point's
+ * largest file is its model's memory (a memfd, which the limit bounds
+ * too): 64K here, so that points still run under the limit and
+ * results.json, which grows with each, is what hits it.
  */
+#define FULL_POINTS      96            /* 48 sizes x 2 backends */
+#define FULL_MEMORY      65536         /* [model] memory, in bytes */
 static void a_full_disk_fails_the_run_and_leaves_no_stale_file(void **state)
 {
     char config[512], out[600], dir[1024], path[1100], log[700], line[1024];
     struct stat st;
-    off_t biggest_point = 0, results;
+    off_t biggest_point = FULL_MEMORY, results;
     bool said = false;
     int status;
     FILE *f;
 
     small_config(config, sizeof config, "full", "\"xmalloc\", \"xvmalloc\"",
                  "name = \"pairs\", events = 100",
-                 "repetitions = 1\nwarmup = 0");
+                 "repetitions = 1\nwarmup = 0\n[model]\nmemory = \"64K\"");
     f = fopen(config, "a");
-    fputs("[experiment.sweep.workload]\nsize = [16, 32, 48, 64, 80, 96, 112, "
-          "128, 144, 160, 176, 192]\n", f);
+    fputs("[experiment.sweep.workload]\nsize = [", f);
+    for (int i = 1; i <= FULL_POINTS / 2; i++)
+        fprintf(f, "%s%d", i > 1 ? ", " : "", 16 * i);
+    fputs("]\n", f);
     fclose(f);
     snprintf(out, sizeof out, "%s/full-free", root);
     assert_int_equal(run_and_wait(config, out, 0), 0);
     only_run_dir(out, dir, sizeof dir);
-    for (int i = 0; i < 24; i++) {
+    for (int i = 0; i < FULL_POINTS; i++) {
         snprintf(path, sizeof path, "%s/runs/full/%d-%s.json", dir, i,
                  i % 2 ? "xvmalloc" : "xmalloc");
         assert_int_equal(stat(path, &st), 0);
@@ -443,10 +450,7 @@ static void a_full_disk_fails_the_run_and_leaves_no_stale_file(void **state)
     assert_true(results > 2 * biggest_point);
 
     snprintf(out, sizeof out, "%s/full-limited", root);
-    /* a quarter of the way: the points fail under the limit too (their
-     * frames are a file), and a results.json of failures is smaller */
-    status = run_and_wait(config, out, (rlim_t)(3 * biggest_point + results)
-                                       / 4);
+    status = run_and_wait(config, out, (rlim_t)(biggest_point + results) / 2);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
     only_run_dir(out, dir, sizeof dir);
