@@ -567,6 +567,21 @@ static double generation_deadline(const struct experiment *e)
     return clock_s() + (timeout > 0 ? timeout : 1e12);
 }
 
+/* Alternated point M (point I of E): its JSON and log paths and the
+ * replay's argv, to which the caller adds how it alternates. */
+static void alternated_point(struct suite *s, const struct experiment *e,
+                             size_t i, const struct config_point *pt,
+                             size_t m)
+{
+    struct alternated *al = s->alt;
+
+    snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
+             ".json", s->dir, e->name, i, pt->backend);
+    snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
+             ".log", s->dir, e->name, i, pt->backend);
+    replay_args(&al->argv[m], pt, s->trace_path, al->path[m][0], NULL);
+}
+
 /* E lists a baseline: every point, one repetition a process, round after
  * round in an order drawn afresh (rounds_across_schedule). */
 static void across_points(struct suite *s, const struct experiment *e,
@@ -587,11 +602,7 @@ static void across_points(struct suite *s, const struct experiment *e,
             point_trace(s, &pt, generation_deadline(e), why,
                         sizeof why) != 0)
             continue;
-        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
-                 ".json", s->dir, e->name, i, pt.backend);
-        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
-                 ".log", s->dir, e->name, i, pt.backend);
-        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        alternated_point(s, e, i, &pt, m);
         arg(&al->argv[m], "--repetitions=1");
         al->reps[m] = (struct rounds_rep_job){ .argv = al->argv[m].v,
             .json = al->path[m][0], .log = al->path[m][1] };
@@ -640,11 +651,7 @@ static void alternate_points(struct suite *s, const struct experiment *e)
             point_trace(s, &pt, generation_deadline(e), why,
                         sizeof why) != 0)
             continue;
-        snprintf(al->path[m][0], sizeof al->path[m][0], "%s/runs/%s/%zu-%s"
-                 ".json", s->dir, e->name, i, pt.backend);
-        snprintf(al->path[m][1], sizeof al->path[m][1], "%s/runs/%s/%zu-%s"
-                 ".log", s->dir, e->name, i, pt.backend);
-        replay_args(&al->argv[m], &pt, s->trace_path, al->path[m][0], NULL);
+        alternated_point(s, e, i, &pt, m);
         for (int k = 0; k < ra.n; k++)
             arg(&al->argv[m], "%s", ra.v[k]);
         al->jobs[m] = (struct rounds_job){ .argv = al->argv[m].v,
