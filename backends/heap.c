@@ -29,6 +29,8 @@
 #define ARM32_XENHEAP_MAX   (1ull << 30)
 #define MFN_BYTES_64        8u            /* sizeof(mfn_t) */
 #define MFN_BYTES_32        4u
+#define PTR_BYTES_64        8u            /* sizeof(void *): TLSF's layout */
+#define PTR_BYTES_32        4u
 
 extern const struct backend backend_pages, backend_xmalloc,
     backend_vmalloc, backend_xvmalloc, backend_xvmalloc_fallback,
@@ -71,6 +73,7 @@ void heap_config_defaults(struct heap_config *cfg)
     cfg->cpus = (unsigned)(sysconf(_SC_NPROCESSORS_ONLN) > 0
                            ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
     cfg->mfn_bytes = MFN_BYTES_64;
+    cfg->ptr_bytes = PTR_BYTES_64;
     cfg->max_map_count = 0;          /* no faults: see docs/faults.md */
     cfg->fail_map_at = cfg->fail_map_every = 0;
     cfg->fail_unmap_at = cfg->fail_unmap_every = 0;
@@ -91,15 +94,18 @@ int xen_arch_parse(const char *s, enum xen_arch *out)
 }
 
 /* What differs between the architectures Xen runs on: the vmap area, the
- * separate xenheap (Arm32 only), the flush rules, sizeof(mfn_t). Page size
- * (4K) and MAX_ORDER (18) are the same on all three. TLSF's header and
- * alignment are 8 bytes on arm32, which the LP64 pool does not model. */
+ * separate xenheap (Arm32 only), the flush rules, sizeof(mfn_t) and
+ * sizeof(void *), which lays out the xmalloc pool (backends/tlsf.h: 8-byte
+ * headers and alignment on arm32, 16 on LP64). Those two have no knob of
+ * their own: they follow the architecture. Page size (4K) and MAX_ORDER
+ * (18) are the same on all three. */
 void heap_config_arch(struct heap_config *cfg, enum xen_arch arch)
 {
     unsigned keep = cfg->knobs_set;
 
     cfg->arch = arch;
     cfg->mfn_bytes = arch == ARCH_ARM32 ? MFN_BYTES_32 : MFN_BYTES_64;
+    cfg->ptr_bytes = arch == ARCH_ARM32 ? PTR_BYTES_32 : PTR_BYTES_64;
     if (!(keep & CFG_SET_PAGE_SIZE))
         cfg->page_size = DEFAULT_PAGE_SIZE;
     if (!(keep & CFG_SET_MAX_ORDER))

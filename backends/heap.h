@@ -60,6 +60,8 @@ struct heap_config {
     enum xen_arch arch;      /* the preset the knobs came from */
     unsigned cpus;           /* online CPUs of the modelled machine */
     unsigned mfn_bytes;      /* sizeof(mfn_t): 8, or 4 on arm32 */
+    unsigned ptr_bytes;      /* sizeof(void *): 8, or 4 on arm32, where the
+                                xmalloc pool's headers and alignment are 8 */
     unsigned knobs_set;      /* CFG_SET_*: set on their own */
     unsigned idle_scrub_every; /* 0: never; K: the idle scrubber runs after
                                   every K-th trace event (heap_idle) */

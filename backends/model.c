@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "backends/model.h"
-#include "backends/tlsf.h"
 #include "backends/xmalloc.h"
 
 struct xen_model *xen_model_create(const struct heap_config *cfg,
@@ -153,7 +152,7 @@ void xen_model_place(struct xen_model *m, const void *p, bool pages,
 int xen_model_check(struct xen_model *m, char *why, size_t why_len)
 {
     if (page_alloc_check(&m->pa, why, why_len) ||
-        xmem_pool_check(m->xenpool, why, why_len) ||
+        xmalloc_check(m, why, why_len) ||
         vmap_check(m, why, why_len))
         return -1;
     return 0;

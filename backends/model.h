@@ -18,14 +18,16 @@
 #include "backends/page_alloc.h"
 #include "backends/vmap.h"
 
-struct xmem_pool;
+struct tlsf_layout;
 
 struct xen_model {
     struct heap_config cfg;
     struct frames      frames;
     struct mapper      mapper;
     struct page_alloc  pa;
-    struct xmem_pool  *xenpool;   /* the global xmalloc pool */
+    void              *xenpool;   /* the global xmalloc pool: a struct
+                                     xmem_pool of tlsf's layout */
+    const struct tlsf_layout *tlsf; /* LP64's or arm32's (tlsf.h) */
     struct vmap        vmap;      /* VMAP_DEFAULT */
 };
 

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "backends/model.h"
-#include "backends/tlsf.h"
 #include "backends/xmalloc.h"
 
 #define PAGE(h) ((h)->xen->frames.page_size)
@@ -159,7 +158,7 @@ static void xmalloc_free(struct heap *h, void *p, size_t size)
 static void *xmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
                              unsigned flags)
 {
-    return _xrealloc(h->xen, p, size, MEM_ALIGN);
+    return _xrealloc(h->xen, p, size, 0);
 }
 
 /* ---- vmalloc ---- */
@@ -182,7 +181,7 @@ static void *vmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
                              unsigned flags)
 {
     if (flags & HEAP_NEEDS_CONTIG)
-        return _xrealloc(h->xen, p, size, MEM_ALIGN);
+        return _xrealloc(h->xen, p, size, 0);
     if (vmap_in_place(h, p, size))
         return p;
     return move_to(h, vmalloc_alloc(h, size, 0, 0), p, old < size ? old : size);
@@ -235,11 +234,11 @@ static void *xv_realloc(struct heap *h, void *va, size_t old, size_t size,
     void *p;
 
     if (flags & HEAP_NEEDS_CONTIG)
-        return _xrealloc(h->xen, va, size, MEM_ALIGN);
+        return _xrealloc(h->xen, va, size, 0);
     pages = vm_size(h->xen, va);
     if (!pages) {
         if (size <= page) {
-            p = _xrealloc(h->xen, va, size, MEM_ALIGN);
+            p = _xrealloc(h->xen, va, size, 0);
             if (!p && fallback)
                 p = move_to(h, v_alloc(h, size, 0, 0), va,
                             old < size ? old : size);
@@ -308,7 +307,7 @@ static void *kvmalloc_realloc(struct heap *h, void *p, size_t old, size_t size,
         q = size ? v_alloc(h, size, 0, 0) : x_alloc(h, 0, 0, 0);
         return move_to(h, q, p, keep);
     }
-    q = _xrealloc(h->xen, p, size, MEM_ALIGN);
+    q = _xrealloc(h->xen, p, size, 0);
     if (q || (flags & HEAP_NEEDS_CONTIG) || size <= PAGE(h))
         return q;
     return move_to(h, v_alloc(h, size, 0, 0), p, keep);

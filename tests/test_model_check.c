@@ -95,6 +95,7 @@
 #define SMALL_VMAP       (2ull << 20)
 #define TIGHT_MEMORY     (8ull << 20)   /* and live bytes up to 3/4 of it */
 #define LAZY_MAX_PAGES   64u
+#define ARM32_XENHEAP    (64ull << 20)
 
 #define OWNER_MODEL      UINT32_MAX /* an interval of the model's own */
 #define NO_NODE          (-1)
@@ -344,6 +345,7 @@ enum tweak {
     TWEAK_FLUSH_LAZY,
     TWEAK_SMALL_VMAP,
     TWEAK_TIGHT,
+    TWEAK_ARM32,
 };
 
 static const char *const tweak_names[] = {
@@ -351,6 +353,7 @@ static const char *const tweak_names[] = {
     [TWEAK_SMALL_XENHEAP] = "-xenheap-4M", [TWEAK_NO_SCRUB] = "-no-scrub",
     [TWEAK_FLUSH_RANGE] = "-flush-range", [TWEAK_FLUSH_LAZY] = "-flush-lazy",
     [TWEAK_SMALL_VMAP] = "-vmap-2M-lazy", [TWEAK_TIGHT] = "-tight",
+    [TWEAK_ARM32] = "-arm32",
 };
 
 struct variant {
@@ -382,6 +385,8 @@ static const struct {
     { "xmalloc", TWEAK_SMALL_XENHEAP },
     { "kvmalloc", TWEAK_SMALL_XENHEAP },   /* else it never needs vmalloc */
     { "kvmalloc", TWEAK_TIGHT },
+    { "xmalloc", TWEAK_ARM32 },            /* arm32's pool layout */
+    { "xvmalloc-fallback", TWEAK_ARM32 },
 };
 
 #define NR_BACKENDS (sizeof backend_names / sizeof backend_names[0])
@@ -419,6 +424,12 @@ static void variant_config(const struct variant *v, struct heap_config *cfg)
         break;
     case TWEAK_TIGHT:
         cfg->memory_bytes = TIGHT_MEMORY;
+        break;
+    case TWEAK_ARM32:
+        /* --arch arm32, with a xenheap that holds the live bytes */
+        heap_config_arch(cfg, ARCH_ARM32);
+        cfg->xenheap_bytes = ARM32_XENHEAP;
+        cfg->knobs_set |= CFG_SET_XENHEAP;
         break;
     }
 }
@@ -739,7 +750,8 @@ static void check_policy(const struct run *r, const struct block *b,
 
 static void check_alignment(const struct run *r, const struct block *b)
 {
-    size_t align = b->align > MEM_ALIGN ? b->align : MEM_ALIGN;
+    size_t min = r->m->tlsf->mem_align;
+    size_t align = b->align > min ? b->align : min;
     char buf[256];
 
     if (b->where == IN_ZERO)
@@ -1273,7 +1285,7 @@ static void start(struct run *r, const struct variant *v)
     /* The pool's descriptor is the model's: no block may touch it. */
     iv_insert(&r->phys, phys_of_directmap(r, (char *)r->m->xenpool),
               phys_of_directmap(r, (char *)r->m->xenpool) +
-              sizeof *r->m->xenpool, OWNER_MODEL);
+              r->m->tlsf->pool_bytes, OWNER_MODEL);
     r->census0 = take_census(r, &r->ncensus);
     r->overhead0 = r->m->pa.overhead_frames;
     r->rng.s = r->seed;
