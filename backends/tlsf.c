@@ -26,7 +26,7 @@
  * 64-bit host, where a host pointer needs 8 bytes, so an arm32 header
  * holds the address arm32 Xen would see, its xenheap mapped from
  * XENHEAP_VIRT_START (arch/arm/include/asm/mmu/layout.h) in the order
- * of the model's frames. xmalloc_init refuses a xenheap that 32 bits
+ * of the model's frames. tlsf_init refuses a xenheap that 32 bits
  * cannot address. HDR turns a non-null link into a header, LINK a header
  * into a link; the null link is tested as a link, never turned.
  */
