@@ -543,8 +543,13 @@ static void add_priced(json_t *x, const json_t *run, double value,
     const json_t *p = priced_of(run);
     char line[2048];
 
-    if (!a)
-        return;
+    /* Xen's work is priced from counts, which no busy CPU spoils: it is
+     * said even when the host time has no clean repetition to answer. */
+    if (!json_is_object(a)) {
+        set_answer(x, NAN, unit, NULL, "host time (Linux mmap/munmap): no "
+                   "clean repetition");
+        a = json_object_get(x, "answer");
+    }
     /* report.txt puts the host time's interval where the host part ends */
     if (!json_object_get(a, "host_len"))
         json_object_set_new(a, "host_len",
@@ -1235,17 +1240,19 @@ static void finish_answer(json_t *x)
 {
     json_t *ans = json_object_get(x, "answer"), *ci;
     const char *label = json_string_value(json_object_get(x, "label"));
-    char text[700];
+    char text[2048];
     double n, excluded;
     unsigned empty, runs;
     bool unreliable, timed;
 
+    clean_counts(x, &n, &excluded, &empty, &runs);
     if (!json_is_object(ans)) {
-        set_answer(x, NAN, "", NULL, "not measured: no run of it succeeded");
+        /* Runs that all lost every repetition are not failures: say which. */
+        set_answer(x, NAN, empty > 0 ? "ns/op" : "", NULL,
+                   "not measured: no run of it succeeded");
         ans = json_object_get(x, "answer");
         json_object_set_new(ans, "unreliable", json_true());
     }
-    clean_counts(x, &n, &excluded, &empty, &runs);
     timed = timed_unit(json_string_value(json_object_get(ans, "unit")));
     if (!timed)
         n = NAN;   /* not a repeated time: contamination does not apply */
@@ -1263,10 +1270,21 @@ static void finish_answer(json_t *x)
     /* A run with no clean repetition has no time: its number would read
      * nan or flatter, so the answer says what happened instead. */
     if (timed && empty > 0 && !json_is_number(json_object_get(ans, "n"))) {
+        const json_t *host_len = json_object_get(ans, "host_len");
+        char priced[2048] = "";
+
+        /* the priced part (after the host part and "; ") still holds */
+        if (json_is_integer(host_len) &&
+            (size_t)json_integer_value(host_len) + 2 < strlen(text))
+            snprintf(priced, sizeof priced, "; %s",
+                     text + json_integer_value(host_len) + 2);
         snprintf(text, sizeof text, "%s: unreliable on this machine: %u of "
                  "%u runs kept no clean repetition (%.0f passes lost the "
-                 "CPU)", json_string_value(json_object_get(x, "name")),
-                 empty, runs, excluded);
+                 "CPU)%s", json_string_value(json_object_get(x, "name")),
+                 empty, runs, excluded, priced);
+        if (json_is_integer(host_len))
+            json_object_set_new(ans, "host_len", json_integer(
+                (json_int_t)(strlen(text) - strlen(priced))));
         json_object_set_new(ans, "value", json_null());
         json_object_set_new(ans, "ci95", json_null());
         n = 0;
