@@ -1288,7 +1288,11 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
     double reps;
     size_t k = 0;
 
-    if (s->min_reps != SIZE_MAX && s->min_reps < FEW_REPETITIONS && k < n)
+    if (s->min_reps == 0 && k < n)
+        say(out[k++], TEXT_LEN, "Some runs kept no clean repetition (every "
+            "one lost the CPU): they have no time, and their answers say "
+            "\"unreliable on this machine\".");
+    else if (s->min_reps != SIZE_MAX && s->min_reps < FEW_REPETITIONS && k < n)
         say(out[k++], TEXT_LEN, "Some runs have only %zu repetition%s "
             "(fewer than %d): their 95%% intervals are wide or missing.",
             s->min_reps, plural(s->min_reps), FEW_REPETITIONS);
