@@ -14,9 +14,11 @@
  *   invariants hold (xen_model_check), no two live blocks overlap, and the
  *   heap's counters (operations, failures, live bytes, vmap pages) agree
  *   with what the threads did and hold;
- * - at the end of each round everything is freed: every frame is back
- *   (frames in use == the model's own overhead), no vmap page is in use,
- *   and the buddy free lists hold the blocks of a fresh heap.
+ * - at the end of each round everything is freed: every region the
+ *   xmalloc pool still holds is wholly free and is handed back
+ *   (reclaim_idle_regions), every frame is back (frames in use == the
+ *   model's own overhead and page tables), no vmap page is in use, and
+ *   the buddy free lists hold the blocks of a fresh heap.
  *
  * Rounds rotate over the model backends and page sizes (and flush policy
  * and scrubbing, at random); a run lasts --seconds (SOAK_SECONDS, default
