@@ -6,6 +6,42 @@
 /* this_cpu(__preempt_count): every lock held disables preemption. */
 static __thread unsigned preempt_count;
 
+/* Set before the threads start, read by waiters past the bound: relaxed. */
+static bool oversubscribed = true;
+static uint64_t yields;
+
+void spin_set_oversubscribed(bool on)
+{
+    __atomic_store_n(&oversubscribed, on, __ATOMIC_RELAXED);
+}
+
+bool spin_oversubscribed(void)
+{
+    return __atomic_load_n(&oversubscribed, __ATOMIC_RELAXED);
+}
+
+uint64_t spin_yields(void)
+{
+    return stat_get(&yields);
+}
+
+void spin_reset_yields(void)
+{
+    __atomic_store_n(&yields, 0, __ATOMIC_RELAXED);
+}
+
+/* A waiter past SPIN_BEFORE_YIELD: the holder of the ticket before its
+ * own may have lost its CPU, which only a yield gives back. */
+static void spin_bound_reached(void)
+{
+    if (!spin_oversubscribed()) {
+        cpu_relax();
+        return;
+    }
+    stat_add(&yields, 1);
+    sched_yield();
+}
+
 /* Xen's _spin_lock: spin_lock_common without a callback. */
 void spin_lock(spinlock_t *l)
 {
@@ -23,7 +59,7 @@ void spin_lock(spinlock_t *l)
             cpu_relax();
         } else {
             spins = 0;
-            sched_yield();
+            spin_bound_reached();
         }
     }
 }

@@ -16,12 +16,15 @@
 #include <stdint.h>
 
 /*
- * A hypervisor's CPUs are never preempted while spinning; replay threads
- * may be, when they outnumber the host's CPUs, and a FIFO lock then waits
- * for the descheduled holder of the next ticket. A waiter that has spun
- * this many times (tens of microseconds, far beyond any hold of these
- * locks) yields its CPU; on an uncontended or fairly shared lock it never
- * gets there.
+ * A hypervisor's CPUs are never preempted while spinning, and Xen's
+ * waiters spin with pause only; so do the model's while every thread has a
+ * CPU of its own. Threads that outnumber the host's CPUs may be
+ * descheduled, and a FIFO lock then waits for the descheduled holder of
+ * the next ticket: only then (spin_set_oversubscribed) does a waiter that
+ * has spun this many times (tens of microseconds, far beyond any hold of
+ * these locks) yield its CPU, and the yield is counted (spin_yields), so
+ * that a run can say its times include the scheduler's. The replay
+ * engine's own waits (drivers/measure/threads.h) use the same bound.
  */
 #define SPIN_BEFORE_YIELD 4096
 
@@ -43,6 +46,19 @@ typedef struct {
  * out of line, in lock.c, with preempt_disable and preempt_enable. */
 void spin_lock(spinlock_t *l);
 void spin_unlock(spinlock_t *l);
+
+/*
+ * Whether the process runs more threads on these locks than it has CPUs;
+ * the replay says so once, before it measures. Until told, a process is
+ * taken to be oversubscribed (tests, the soak): its waiters may yield, as
+ * a thread left without a CPU needs them to.
+ */
+void spin_set_oversubscribed(bool on);
+bool spin_oversubscribed(void);
+
+/* Yields made by waiters since the last reset, all locks together. */
+uint64_t spin_yields(void);
+void spin_reset_yields(void);
 
 static inline void cpu_relax(void)
 {

@@ -14,9 +14,11 @@
  *   invariants hold (xen_model_check), no two live blocks overlap, and the
  *   heap's counters (operations, failures, live bytes, vmap pages) agree
  *   with what the threads did and hold;
- * - at the end of each round everything is freed: every frame is back
- *   (frames in use == the model's own overhead), no vmap page is in use,
- *   and the buddy free lists hold the blocks of a fresh heap.
+ * - at the end of each round everything is freed: every region the
+ *   xmalloc pool still holds is wholly free and is handed back
+ *   (reclaim_idle_regions), every frame is back (frames in use == the
+ *   model's own overhead and page tables), no vmap page is in use, and
+ *   the buddy free lists hold the blocks of a fresh heap.
  *
  * Rounds rotate over the model backends and page sizes (and flush policy
  * and scrubbing, at random); a run lasts --seconds (SOAK_SECONDS, default
@@ -26,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -40,6 +43,7 @@
 #include "backends/model.h"
 #include "backends/page_alloc.h"
 #include "backends/vmap.h"
+#include "backends/tlsf.h"
 #include "backends/xmalloc.h"
 
 /* ---- the knobs ---- */
@@ -170,6 +174,7 @@ struct soak {
     pthread_barrier_t bar;
     uint64_t seed;
     uint64_t memory;
+    int hostile;               /* SOAK_HOSTILE: 0, 1, or -1: drawn */
     unsigned seconds;
     int request;               /* enum request, set by thread 0 */
     bool quit;
@@ -188,6 +193,7 @@ struct soak {
 
     /* Totals, thread 0's. */
     uint64_t checks, rounds_done, failed_total;
+    uint64_t idle_regions;     /* idle pool regions reclaimed at ends */
     uint64_t started_ns;
 };
 
@@ -676,6 +682,37 @@ static uint32_t *take_census(struct soak *s, size_t *n)
     return c;
 }
 
+/*
+ * Everything was freed, so every region the xmalloc pool still holds must
+ * be wholly free: its one free block and its sentinel, whose header is all
+ * the pool counts as used. Such a region is Xen's, not a leak: two threads
+ * that find the pool full both drop its lock to fetch a region (as
+ * xmem_pool_alloc does), and the second, retrying, may carve its block
+ * from the first one's region; no block is ever carved from its own, so no
+ * free hands it back. One small block carved from it and freed does: the
+ * pool then has its frame back to give, and every frame can be counted.
+ */
+static void reclaim_idle_regions(struct soak *s)
+{
+    unsigned long regions = xmalloc_pool_regions(s->m);
+    unsigned long used = xmalloc_pool_used(s->m);
+
+    if (used != regions * BHDR_OVERHEAD)
+        fault("end of round: all freed, yet the xmalloc pool counts %lu "
+              "bytes used in %lu regions", used, regions);
+    for (unsigned long i = 0; i < regions; i++) {
+        void *p = _xmalloc(s->m, 1, MEM_ALIGN);
+
+        if (!p)
+            fault("end of round: no block from an idle pool region");
+        xfree(s->m, p);
+    }
+    if (xmalloc_pool_regions(s->m))
+        fault("end of round: the xmalloc pool kept %lu of its %lu idle "
+              "regions", xmalloc_pool_regions(s->m), regions);
+    s->idle_regions += regions;
+}
+
 /* Everything was freed: every frame is back and has merged back. */
 static void empty_check(struct soak *s)
 {
@@ -692,6 +729,7 @@ static void empty_check(struct soak *s)
     if (st.live_bytes || st.va_pages_in_use)
         fault("end of round: all freed, yet %" PRIu64 " live bytes and %"
               PRIu64 " vmap pages in use", st.live_bytes, st.va_pages_in_use);
+    reclaim_idle_regions(s);
     /* Xen's page tables stay (backends/pagetable.h). */
     if (pa->frames_in_use != pa->overhead_frames + s->m->mapper.pt.live_tables)
         fault("end of round: all freed, yet %" PRIu64 " frames are in use "
@@ -738,6 +776,28 @@ static unsigned round_seconds(const struct soak *s)
     return r < ROUND_MIN_S ? ROUND_MIN_S : r > ROUND_MAX_S ? ROUND_MAX_S : r;
 }
 
+/*
+ * A hostile round: a thread that grows the xmalloc pool yields its CPU in
+ * the window where xmem_pool_alloc has dropped the pool lock to fetch a
+ * region, so that other threads run inside it, as they do when one is
+ * descheduled there (more threads than CPUs). The model's own pool_get
+ * still does the fetching. Half the rounds are hostile; SOAK_HOSTILE=1
+ * makes every round so, SOAK_HOSTILE=0 none.
+ */
+static xmem_get_memory model_pool_get;
+
+static void *hostile_pool_get(void *ctx, unsigned long bytes)
+{
+    sched_yield();
+    return model_pool_get(ctx, bytes);
+}
+
+static void make_hostile(struct soak *s)
+{
+    model_pool_get = s->m->xenpool->get_mem;
+    s->m->xenpool->get_mem = hostile_pool_get;
+}
+
 /* Thread 0, the others waiting: a fresh shared heap for this round. Each
  * backend meets each page size once in ROTATION rounds. */
 static void start_round(struct soak *s)
@@ -749,6 +809,7 @@ static void start_round(struct soak *s)
     const char *backend = model_backends[r % NR_BACKENDS];
     uint64_t knobs = mix64(s->seed ^ r);
     struct heap_config cfg;
+    bool hostile = s->hostile < 0 ? (knobs >> 16) & 1 : s->hostile == 1;
     char why[512];
 
     heap_config_defaults(&cfg);
@@ -757,13 +818,16 @@ static void start_round(struct soak *s)
     cfg.flush = flushes[knobs % 3];
     cfg.scrub = (knobs >> 8) % 4 != 0;
     snprintf(s->what, sizeof s->what, "round %u: %s, %zuK pages, flush %s, "
-             "scrub %s, %u threads", r, backend, cfg.page_size >> 10,
-             flush_policy_name(cfg.flush), cfg.scrub ? "on" : "off", s->n);
+             "scrub %s, %u threads%s", r, backend, cfg.page_size >> 10,
+             flush_policy_name(cfg.flush), cfg.scrub ? "on" : "off", s->n,
+             hostile ? ", hostile" : "");
     s->h = heap_create(backend, &cfg, why, sizeof why);
     if (!s->h)
         fault("heap_create: %s", why);
     heap_set_shared(s->h, true);
     s->m = s->h->xen;
+    if (hostile)
+        make_hostile(s);
     s->page = cfg.page_size;
     s->live_cap = (s->memory >> LIVE_BYTES_SHIFT) / s->n;
     s->census0 = take_census(s, &s->ncensus);
@@ -946,7 +1010,11 @@ static void usage(FILE *f)
 "  --seconds N   how long (default: SOAK_SECONDS, else %u)\n"
 "  --threads N   threads (default: the online CPUs, at least 2)\n"
 "  --seed S      random seed (default: from the clock, printed)\n"
-"  --memory SZ   modelled memory per heap (default 256M)\n",
+"  --memory SZ   modelled memory per heap (default 256M)\n"
+"\n"
+"SOAK_HOSTILE=1 makes every round hostile (a thread growing the xmalloc\n"
+"pool yields the CPU while the pool lock is dropped), 0 none; by default\n"
+"half the rounds are.\n",
             CHECK_EVERY_MS, DEFAULT_SECONDS);
 }
 
@@ -976,6 +1044,10 @@ static int parse_args(int argc, char **argv, struct soak *s)
         return bad_value("SOAK_SECONDS", env);
     if (env)
         s->seconds = (unsigned)v;
+    env = getenv("SOAK_HOSTILE");
+    if (env && strcmp(env, "0") && strcmp(env, "1"))
+        return bad_value("SOAK_HOSTILE", env);
+    s->hostile = env ? *env == '1' : -1;
     s->n = cpus > 2 ? (unsigned)cpus : 2;
     s->seed = now_ns() ^ (uint64_t)getpid() << 32;
     s->memory = DEFAULT_MEMORY;
@@ -1047,10 +1119,11 @@ static void summary(const struct soak *s)
     printf("soak: %.0f s, %u threads, %" PRIu64 " rounds over %zu backends x "
            "%zu page sizes: %" PRIu64 " ops (%.0f k/s), %" PRIu64 " blocks "
            "handed over (%" PRIu64 " freed, %" PRIu64 " reallocated by "
-           "another thread), %" PRIu64 " failed, %" PRIu64 " world checks: "
-           "nothing lost (seed %" PRIu64 ")\n", secs, s->n, s->rounds_done,
-           NR_BACKENDS, NR_PAGES, ops, ops / secs / 1e3, handed, ffree, freall,
-           s->failed_total, s->checks, s->seed);
+           "another thread), %" PRIu64 " failed, %" PRIu64 " world checks, "
+           "%" PRIu64 " idle pool regions: nothing lost (seed %" PRIu64
+           ")\n", secs, s->n, s->rounds_done, NR_BACKENDS, NR_PAGES, ops,
+           ops / secs / 1e3, handed, ffree, freall, s->failed_total,
+           s->checks, s->idle_regions, s->seed);
 }
 
 int main(int argc, char **argv)

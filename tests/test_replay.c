@@ -562,6 +562,13 @@ static void replay_threads(const char *backend, const char *trace)
         assert_int_equal(r.stats.failed, 0);
         assert_int_equal(r.leaked, 0);
         assert_int_equal(r.plan.n_replay, runs[i].threads);
+        /* The locks were told whether the threads outnumber the CPUs;
+         * only then may their waiters yield. */
+        assert_true(r.locks.oversubscribed ==
+                    (runs[i].threads > affinity_cpus()));
+        assert_true(r.locks.oversubscribed == spin_oversubscribed());
+        if (!r.locks.oversubscribed)
+            assert_int_equal(r.locks.yields, 0);
         for (unsigned t = 0; t < r.plan.n_replay; t++)
             assert_true((r.plan.replay[t].pu >= 0) == (runs[i].pin != PIN_NONE));
         assert_true(r.ns_per_op.median > 0);
@@ -608,6 +615,8 @@ static void test_replay_threads_command(void **state)
     assert_true(get_int(topo, "cores") > 0 && get_int(topo, "packages") > 0);
     assert_true(json_is_integer(get(json_array_get(get(topo, "threads"), 1),
                                     "pu")));
+    assert_true(json_is_boolean(get(get(root, "locks"), "oversubscribed")));
+    assert_true(json_is_integer(get(get(root, "locks"), "yields")));
     json_decref(root);
     unlink(trace);
     unlink(json);

@@ -561,11 +561,13 @@ static void test_caveats(void **state)
                         json_integer(3));
     json_object_set_new(json_object_get(run, "metrics"), "failed",
                         json_integer(7));
+    json_object_set_new(json_object_get(run, "metrics"), "lock_yields",
+                        json_integer(5));
     write_results(dir, root);
     assert_int_equal(report_render(dir, why, sizeof(why)), 0);
     report = report_of(dir);
     assert_has(report, "Status: INCOMPLETE: 1 of 1 experiment finished");
-    assert_has(report, "Caveats: 11, listed at the end");
+    assert_has(report, "Caveats: 12, listed at the end");
     assert_has(report, "- The run is INCOMPLETE");
     assert_has(report, "- A virtual machine (kvm)");
     assert_has(report, "- Counters unsupported here: dTLB-load-misses.");
@@ -584,6 +586,8 @@ static void test_caveats(void **state)
     assert_has(report, "- 1 run did not finish; the first: "
                "q1-small-cost/xmalloc/size=64: killed after 60 s");
     assert_has(report, "- vm.max_map_count was hit in 1 run:");
+    assert_has(report, "- In 1 run the replay threads outnumbered the CPUs");
+    assert_has(report, "(Xen's never do), 5 times in all");
     assert_has(report, "- Built from a modified tree (1234abc-dirty)");
     free(report);
     unsetenv("XHEAP_GNUPLOT");

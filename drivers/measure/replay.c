@@ -710,6 +710,7 @@ static int measure(struct engine *e, const struct replay_options *o,
     if (r->tlb_shootdowns >= 0)
         r->tlb_shootdowns = host_interrupts("TLB") - r->tlb_shootdowns;
     replay_stop_workers(e, created);
+    r->locks.yields = spin_yields();
     r->peer_rounds = flush_peers_stop(peers, &unbound_peers);
     host_tlb_close(&r->host_tlb);
     if (unbound_peers)

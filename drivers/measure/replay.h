@@ -165,6 +165,10 @@ struct replay_report {
     struct timer_calibration timer;
     struct thread_plan plan;
     uint64_t peer_rounds;          /* buffer rounds the flush peers made */
+    struct replay_locks {          /* the model's locks (backends/lock.h) */
+        bool oversubscribed;       /* more replay threads than CPUs */
+        uint64_t yields;           /* waiters' yields over all passes */
+    } locks;
     int64_t tlb_shootdowns;        /* TLB IPIs during all passes, machine
                                       wide (/proc/interrupts); -1: unknown */
     struct host_tlb host_tlb;      /* the host's TLB flushes by reason,

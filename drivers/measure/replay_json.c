@@ -370,6 +370,9 @@ json_t *replay_json(const struct replay_report *r)
     set(root, "machine", machine_json(&m));
     set(root, "config", config_json(r));
     set(root, "topology", topology_json(r));
+    set(root, "locks", json_pack("{s:b, s:I}",
+        "oversubscribed", r->locks.oversubscribed,
+        "yields", (json_int_t)r->locks.yields));
     set(root, "trace", json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "path", t->path,
         "events", (json_int_t)t->events, "alloc", (json_int_t)t->n_alloc,
@@ -518,6 +521,9 @@ static void print_head(const struct replay_report *r, FILE *f)
     fprintf(f, "threads    %u (pin %s), %u flush peer%s; the trace has %u\n",
             r->opt.threads, pin_mode_name(r->plan.pin), r->opt.flush_peers,
             r->opt.flush_peers == 1 ? "" : "s", t->threads);
+    if (r->locks.oversubscribed)
+        fprintf(f, "locks      more replay threads than CPUs: lock waiters "
+                "yielded %" PRIu64 " times (Xen's never do)\n", r->locks.yields);
     if (r->opt.threads > 1 && r->n_reps)
         fprintf(f, "waits      %" PRIu64 " events waited for another thread's "
                 "event on their block\n", r->reps[0].waits);

@@ -331,9 +331,15 @@ int replay_split_chunk(struct engine *e)
 }
 
 /* Threads 1 .. N-1 start (after the counters are open, so that they
- * inherit them); thread 0 is the caller, bound for the measurement. */
+ * inherit them); thread 0 is the caller, bound for the measurement. The
+ * model's locks learn first, while thread 0 may still run on every CPU it
+ * was given, whether the threads outnumber those CPUs (lock.h): only then
+ * may their waiters yield, and the yields are counted from here. */
 int replay_start_workers(struct engine *e, struct replay_report *r)
 {
+    r->locks.oversubscribed = e->n > affinity_cpus();
+    spin_set_oversubscribed(r->locks.oversubscribed);
+    spin_reset_yields();
     e->w[0].unbound = topology_bind_self(e->topo, &e->plan->replay[0]) != 0;
     for (unsigned t = 1; t < e->n; t++)
         if (pthread_create(&e->w[t].tid, NULL, worker_main, &e->w[t]) != 0) {

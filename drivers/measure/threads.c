@@ -283,6 +283,17 @@ struct saved_binding {
     hwloc_bitmap_t set;
 };
 
+unsigned affinity_cpus(void)
+{
+    cpu_set_t set;
+    long n;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        return (unsigned)CPU_COUNT(&set);
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1;
+}
+
 struct saved_binding *binding_save(struct topology *t)
 {
     struct saved_binding *s = malloc(sizeof(*s));

@@ -67,6 +67,10 @@ void thread_plan_free(struct thread_plan *p);
 void thread_plan_note(struct thread_plan *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The CPUs the calling thread may run on (sched_getaffinity; the online
+ * CPUs when that fails), at least 1: call it before binding. */
+unsigned affinity_cpus(void);
+
 /* Binds the calling thread to PLACE (nothing when unbound); -1 if refused. */
 int topology_bind_self(struct topology *t, const struct cpu_place *place);
 
@@ -77,7 +81,9 @@ void binding_restore(struct topology *t, struct saved_binding *s);
 
 /* ---- waiting --------------------------------------------------------- */
 
-/* Spin briefly, then yield: replay threads may outnumber CPUs. */
+/* Spin briefly, then yield: replay threads may outnumber CPUs. The
+ * engine's own waits always may; the model's locks only when they do
+ * (backends/lock.h). */
 static inline void spin_wait_step(unsigned *spins)
 {
     if (++*spins < SPIN_BEFORE_YIELD)

@@ -101,6 +101,10 @@ static void collect_replay(json_t *run, const json_t *j)
     for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
         put_metric(metrics, keep[i].name, jpath(j, keep[i].path));
     put_metric(metrics, "excluded", jpath(j, "excluded_repetitions"));
+    /* Only where the locks could yield: more threads than CPUs. */
+    put_metric(metrics, "lock_yields", json_is_true(json_object_get(
+        json_object_get(j, "locks"), "oversubscribed"))
+        ? jpath(j, "locks.yields") : NAN);
     collect_alternation(metrics, json_object_get(j, "alternation"));
     json_object_set(metrics, "counters", json_object_get(j, "counters"));
     json_object_set_new(run, "samples", samples);

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "backends/lock.h"
 #include "drivers/measure/args.h"
 #include "drivers/measure/stats.h"
 #include "drivers/report/gnuplot.h"
@@ -1078,6 +1079,8 @@ struct run_facts {
     size_t min_reps;         /* SIZE_MAX when no run has samples */
     bool failures_by_design; /* only Q4 and Q5, which count failures */
     size_t excluded, excluded_runs;   /* repetitions that lost the CPU */
+    size_t oversubscribed;   /* runs with more threads than CPUs */
+    double lock_yields;      /* their lock waiters' yields */
     double max_page;         /* the largest model page size */
     char huge_refused[TEXT_LEN];      /* why the directmap got no THP */
     struct names failed_exps, unsupported, unfinished;
@@ -1130,6 +1133,10 @@ static void scan_run(struct run_facts *s, const json_t *e, const json_t *run)
     }
     if (jnum(metrics, "map_failures", &x) && x > 0)
         s->map_runs++;
+    if (jnum(metrics, "lock_yields", &x)) {
+        s->oversubscribed++;
+        s->lock_yields += x;
+    }
     if (err) {
         if (!s->error_runs++)
             snprintf(s->first_error, sizeof(s->first_error), "%s: %s",
@@ -1319,6 +1326,12 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
             "numbers: this machine was busy; a quiet one gives tighter "
             "intervals.", s->excluded, plural(s->excluded), s->excluded_runs,
             plural(s->excluded_runs), s->excluded == 1 ? "was" : "were");
+    if (s->oversubscribed && k < n)
+        say(out[k++], TEXT_LEN, "In %zu run%s the replay threads outnumbered "
+            "the CPUs they could use: the model's lock waiters then yield "
+            "after %d spins (Xen's never do), %.0f times in all, so those "
+            "times include the scheduler's.", s->oversubscribed,
+            plural(s->oversubscribed), SPIN_BEFORE_YIELD, s->lock_yields);
     if (s->error_runs && k < n)
         say(out[k++], TEXT_LEN, "%zu run%s did not finish; the first: %s",
             s->error_runs, plural(s->error_runs), s->first_error);
