@@ -625,24 +625,26 @@ void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
  * head, so that reuse becomes LIFO. Xen drops heap_lock while it scrubs a
  * block and lets an allocation that wants the block abort it; the model
  * runs it between trace events and keeps the lock, which places every
- * block as an uninterrupted Xen scrubber does.
+ * block as an uninterrupted Xen scrubber does. At boot the pages are
+ * known to be zero (heap_init_late) and only the flags are cleared.
  */
 static unsigned scrub_block(struct page_alloc *pa, uint32_t head,
-                            unsigned order)
+                            unsigned order, bool known_zero)
 {
     struct page_info *pg = &pa->pg[head];
     unsigned dirty = 0;
 
     for (uint32_t i = pg->u.free.first_dirty; i < (1u << order); i++)
         if (pg[i].count_info & PGC_need_scrub) {
-            scrub_one_page(pa, head + i);
+            if (!known_zero)
+                scrub_one_page(pa, head + i);
             pg[i].count_info &= ~PGC_need_scrub;
             dirty++;
         }
     return dirty;
 }
 
-void page_alloc_idle_scrub(struct page_alloc *pa)
+static void scrub_free_pages(struct page_alloc *pa, bool known_zero)
 {
     spin_lock(&pa->heap_lock);
     for (unsigned zone = 0; zone < pa->nr_zones && pa->node_need_scrub;
@@ -656,10 +658,11 @@ void page_alloc_idle_scrub(struct page_alloc *pa)
             /* Dirty blocks are always at the end of a list. */
             while ((head = l->tail) != NO_FRAME &&
                    pa->pg[head].u.free.first_dirty != INVALID_DIRTY_IDX) {
-                unsigned dirty = scrub_block(pa, head, order);
+                unsigned dirty = scrub_block(pa, head, order, known_zero);
 
                 pa->node_need_scrub -= dirty;
-                pa->scrubbed_pages += dirty;
+                if (!known_zero)
+                    pa->scrubbed_pages += dirty;
                 list_del(pa, l, head);
                 page_list_add_scrub(pa, head, zone, order, INVALID_DIRTY_IDX);
             }
@@ -668,13 +671,21 @@ void page_alloc_idle_scrub(struct page_alloc *pa)
     spin_unlock(&pa->heap_lock);
 }
 
+void page_alloc_idle_scrub(struct page_alloc *pa)
+{
+    scrub_free_pages(pa, false);
+}
+
 /* ---- set-up ---- */
 
 /* Hands [s, e) to the heap in the largest aligned chunks that fit, as Xen's
  * _init_heap_pages does through free_heap_pages; each chunk then merges
- * with its buddies. */
+ * with its buddies. Xen's init_heap_pages adds boot memory dirty under
+ * bootscrub=idle: to the lists' tails, each chunk after the last. */
 static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
 {
+    bool need_scrub = pa->booting && pa->bootscrub == BOOTSCRUB_IDLE;
+
     spin_lock(&pa->heap_lock);
     while (s < e) {
         unsigned order = fls32(e - s) - 1;
@@ -684,7 +695,7 @@ static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
             order = pa->max_order;
         if (order > low)
             order = low;
-        free_block(pa, s, order, false);
+        free_block(pa, s, order, need_scrub);
         s += 1u << order;
     }
     spin_unlock(&pa->heap_lock);
@@ -786,6 +797,8 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
     pa->mapper = m;
     pa->max_order = cfg->max_order;
     pa->scrub = cfg->scrub;
+    pa->bootscrub = cfg->bootscrub;
+    pa->booting = true;
     pa->flush_to_ram = cfg->flush == FLUSH_PER_RANGE;
     pa->xenheap_bits = cfg->xenheap_bits;
     if (check_config(pa, cfg, xen_frames, why, why_len))
@@ -827,6 +840,16 @@ void end_boot_allocator(struct page_alloc *pa)
     init_heap_pages(pa, pa->boot_start, pa->boot_end);
     pa->boot_start = pa->boot_end;
     setup_low_mem_virq(pa);
+}
+
+/* Xen's heap_init_late, then (idle) the idle CPUs' first pass; see
+ * page_alloc.h. scrub_heap_pages (on) writes zeros over pages that are
+ * zero: nothing of the model changes. */
+void heap_init_late(struct page_alloc *pa)
+{
+    pa->booting = false;
+    if (pa->bootscrub == BOOTSCRUB_IDLE)
+        scrub_free_pages(pa, true);
 }
 
 void page_alloc_fini(struct page_alloc *pa)

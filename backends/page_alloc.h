@@ -133,6 +133,8 @@ struct page_alloc {
     unsigned          xenheap_bits; /* one heap: 0, or xenheap frames lie
                                        below this address width */
     bool              scrub;
+    enum bootscrub_mode bootscrub;
+    bool              booting;      /* Xen's system_state < SYS_STATE_active */
     spinlock_t        heap_lock;
     uint64_t          frames_in_use, peak_frames, overhead_frames;
     uint64_t          caller_frames;  /* frames_in_use less overhead_frames */
@@ -152,6 +154,25 @@ void page_alloc_fini(struct page_alloc *pa);
  * after vm_init. */
 uint32_t alloc_boot_pages(struct page_alloc *pa, uint32_t nr);
 void     end_boot_allocator(struct page_alloc *pa);
+
+/*
+ * The end of boot: Xen's heap_init_late and the first pass of its idle
+ * scrubber, which is the model's start state. Until then memory reaches
+ * the heap as bootscrub says (init_heap_pages): with idle, dirty, at the
+ * tails of the free lists; with on or off, clean, at their heads. Then,
+ * after every boot allocation (the pool descriptor among them):
+ * - on: scrub_heap_pages zeroes every free page in place; the lists stay
+ *   as they are;
+ * - idle: the idle CPUs' scrub_free_pages runs until no dirty page is
+ *   left, moving each block from a tail to a head: every list ends in
+ *   ascending address order, the reverse of on and off. Xen's idle CPUs do
+ *   that right after boot, before any workload could run.
+ * The model's frames are zero until a caller writes them (frames_init), so
+ * both boot scrubs leave page contents as they are, without touching (and
+ * so committing) every host page: what they change is the flags and the
+ * lists. Neither counts in scrubbed_pages, which counts the run's.
+ */
+void     heap_init_late(struct page_alloc *pa);
 
 /* Xen's entry points. Frames are returned by number, or NO_FRAME. */
 uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,

@@ -380,6 +380,118 @@ static void boot_order_is_xens(void **state)
     close_heap(h);
 }
 
+/* ---- boot scrubbing (bootscrub=idle|on|off) ---- */
+
+#define GIB (1ull << 30)
+
+/* The frames a fresh heap of MEMORY hands out for ORDERS, in turn. */
+static void boot_placements(uint64_t memory, enum bootscrub_mode mode,
+                            const unsigned *orders, size_t n, uint32_t *out)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    struct page_alloc *pa;
+
+    cfg.memory_bytes = memory;
+    cfg.bootscrub = mode;
+    h = open_heap("pages", &cfg);
+    pa = pa_of(h);
+    /* Whatever the mode, the run starts with no dirty page and no scrub
+     * counted: boot's are not the run's. */
+    assert_int_equal(pa->node_need_scrub, 0);
+    assert_int_equal(pa->scrubbed_pages, 0);
+    for (size_t i = 0; i < n; i++)
+        out[i] = alloc_domheap_pages(pa, orders[i], 0);
+    assert_int_equal(page_alloc_check(pa, (char[128]){ 0 }, 128), 0);
+    close_heap(h);
+}
+
+/*
+ * With max_order 18, _init_heap_pages cuts each zone [2^(k-1), 2^k) up to
+ * 2^18 frames into one block, and the top zone, less the boot allocator's
+ * top frame, into one block of each order below its size (at 4 GiB, 2^20
+ * frames: one order-18 block and one each of 17 .. 0). No list holds two
+ * blocks, so the order within a list, all that bootscrub changes, cannot
+ * show: 1, 2 and 4 GiB hand out the same frames under idle, on and off.
+ * The first memory where a list holds two blocks is 6 GiB and one page:
+ * [2^20, 2^20 + 2^19] holds two order-18 blocks below the top frame.
+ */
+static void bootscrub_shows_nothing_up_to_4g(void **state)
+{
+    static const unsigned orders[] = { 0, 16, 0, 3, 15, 0, 9, 16, 1, 12 };
+    const size_t n = sizeof orders / sizeof orders[0];
+    uint32_t idle[10], on[10], off[10];
+
+    for (uint64_t mem = GIB; mem <= 4 * GIB; mem *= 2) {
+        boot_placements(mem, BOOTSCRUB_IDLE, orders, n, idle);
+        boot_placements(mem, BOOTSCRUB_ON, orders, n, on);
+        boot_placements(mem, BOOTSCRUB_OFF, orders, n, off);
+        assert_memory_equal(idle, on, sizeof idle);
+        assert_memory_equal(idle, off, sizeof idle);
+        for (size_t i = 0; i < n; i++)
+            assert_int_not_equal(idle[i], NO_FRAME);
+        /* The top frame is the vmap bitmap's, the order-1 block below
+         * [top - 1] the pool's; the first order 16 is the top zone's,
+         * after its blocks of higher order: at 2^17 in [2^17, 2^18)
+         * (1 GiB), 2^18 + 2^17 (2 GiB), 2^19 + 2^18 + 2^17 (4 GiB). */
+        assert_int_equal(idle[0], mem / 4096 - 2);
+        assert_int_equal(idle[1], mem == GIB ? 1u << 17
+                                  : mem == 2 * GIB ? (1u << 18) + (1u << 17)
+                                  : (1u << 19) + (1u << 18) + (1u << 17));
+    }
+}
+
+/*
+ * 8 GiB: zone 21, [2^20, 2^21), holds three order-18 blocks (the fourth
+ * is cut into orders 17 .. 0 by the top frame) and zone 20 two. Clean
+ * (on, off), each went to its list's head as it was freed: the list reads
+ * 1572864, 1310720, 1048576. Dirty (idle), each went to the tail:
+ * 1048576, 1310720, 1572864; scrub_free_pages then takes the tail, scrubs
+ * it and puts it at the head, until the first block is back in front: the
+ * same ascending order, now clean. Order-0 requests take the top zone's
+ * small blocks, the same in every mode.
+ */
+static void bootscrub_idle_orders_lists_upwards(void **state)
+{
+    static const unsigned orders[] = { 0, 18, 0, 18, 18, 18, 18 };
+    const size_t n = sizeof orders / sizeof orders[0];
+    const uint32_t top = (uint32_t)(8 * GIB / 4096) - 1;
+    const uint32_t want_idle[] = { top - 1, 1048576, top - 4, 1310720,
+                                   1572864, 524288, 786432 };
+    const uint32_t want_clean[] = { top - 1, 1572864, top - 4, 1310720,
+                                    1048576, 786432, 524288 };
+    uint32_t got[7];
+
+    boot_placements(8 * GIB, BOOTSCRUB_IDLE, orders, n, got);
+    assert_memory_equal(got, want_idle, sizeof got);
+    boot_placements(8 * GIB, BOOTSCRUB_ON, orders, n, got);
+    assert_memory_equal(got, want_clean, sizeof got);
+    boot_placements(8 * GIB, BOOTSCRUB_OFF, orders, n, got);
+    assert_memory_equal(got, want_clean, sizeof got);
+}
+
+/* Under idle the boot allocations see dirty memory: the pool descriptor
+ * (xenheap, MEMF_no_scrub) takes it unscrubbed, as Xen's does, and the
+ * idle pass cleans the rest without touching a page (they are zero). */
+static void bootscrub_idle_boots_dirty(void **state)
+{
+    struct heap_config cfg = test_config(4096);
+    struct heap *h;
+    struct page_alloc *pa;
+    uint32_t top;
+
+    cfg.bootscrub = BOOTSCRUB_IDLE;
+    h = open_heap("pages", &cfg);
+    pa = pa_of(h);
+    top = top_frame(h);
+    assert_false(pa->booting);
+    assert_int_equal(frame_of(h, h->xen->xenpool), top - 3);
+    for (uint32_t f = 1; f < top; f++)
+        if (page_state(&pa->pg[f]) == PGS_FREE)
+            assert_false(page_needs_scrub(&pa->pg[f]));
+    close_heap(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +511,9 @@ int main(void)
         cmocka_unit_test(xenheap_bits_keep_the_xenheap_low),
         cmocka_unit_test(xenheap_buffer_page_keeps_the_heaps_apart),
         cmocka_unit_test(boot_order_is_xens),
+        cmocka_unit_test(bootscrub_shows_nothing_up_to_4g),
+        cmocka_unit_test(bootscrub_idle_orders_lists_upwards),
+        cmocka_unit_test(bootscrub_idle_boots_dirty),
     };
     return cmocka_run_group_tests_name("page_alloc", tests, NULL, NULL);
 }
