@@ -344,6 +344,7 @@ enum tweak {
     TWEAK_FLUSH_LAZY,
     TWEAK_SMALL_VMAP,
     TWEAK_TIGHT,
+    TWEAK_ARM64_FRAMES,
 };
 
 static const char *const tweak_names[] = {
@@ -351,6 +352,7 @@ static const char *const tweak_names[] = {
     [TWEAK_SMALL_XENHEAP] = "-xenheap-4M", [TWEAK_NO_SCRUB] = "-no-scrub",
     [TWEAK_FLUSH_RANGE] = "-flush-range", [TWEAK_FLUSH_LAZY] = "-flush-lazy",
     [TWEAK_SMALL_VMAP] = "-vmap-2M-lazy", [TWEAK_TIGHT] = "-tight",
+    [TWEAK_ARM64_FRAMES] = "-arm64-frames",
 };
 
 struct variant {
@@ -378,6 +380,7 @@ static const struct {
     { "xvmalloc-fallback", TWEAK_FLUSH_LAZY },
     { "xvmalloc-fallback", TWEAK_SMALL_VMAP },
     { "xvmalloc-fallback", TWEAK_TIGHT },
+    { "xvmalloc-fallback", TWEAK_ARM64_FRAMES },  /* 56-byte page_info */
     { "xmalloc", TWEAK_NO_DIRECTMAP },
     { "xmalloc", TWEAK_SMALL_XENHEAP },
     { "kvmalloc", TWEAK_SMALL_XENHEAP },   /* else it never needs vmalloc */
@@ -419,6 +422,9 @@ static void variant_config(const struct variant *v, struct heap_config *cfg)
         break;
     case TWEAK_TIGHT:
         cfg->memory_bytes = TIGHT_MEMORY;
+        break;
+    case TWEAK_ARM64_FRAMES:    /* x86's rules, Arm64's frame table */
+        cfg->arch = ARCH_ARM64;
         break;
     }
 }

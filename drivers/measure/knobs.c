@@ -48,8 +48,9 @@ const struct knob knobs[KNOB_N] = {
     [KNOB_ARCH] = { "arch", "arch", "A", KNOB_PRESET,
         FIELD(arch), 0, ARCH_ARM32, false,
         "x86, arm64 or arm32: a preset of the vmap size,\n"
-        "the flush rules, the separate xenheap (arm32)\n"
-        "and sizeof(mfn_t); knobs set on their own win" },
+        "the flush rules, the separate xenheap (arm32),\n"
+        "sizeof(mfn_t) and of struct page_info (56 on\n"
+        "arm64); knobs set on their own win" },
     [KNOB_PAGE_SIZE] = { "page_size", "page-size", "SZ", KNOB_PAGE,
         FIELD(page_size), 4096, 65536, false,
         "model PAGE_SIZE: 4K, 16K or 64K" },
