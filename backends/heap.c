@@ -74,6 +74,7 @@ void heap_config_defaults(struct heap_config *cfg)
                            ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
     cfg->mfn_bytes = MFN_BYTES_64;
     cfg->ptr_bytes = PTR_BYTES_64;
+    cfg->bootscrub = BOOTSCRUB_IDLE;
     cfg->max_map_count = 0;          /* no faults: see docs/faults.md */
     cfg->fail_map_at = cfg->fail_map_every = 0;
     cfg->fail_unmap_at = cfg->fail_unmap_every = 0;
@@ -145,6 +146,20 @@ const char *flush_policy_name(enum flush_policy f)
 int flush_policy_parse(const char *s, enum flush_policy *out)
 {
     return NAMES_PARSE(flush_names, s, out);
+}
+
+static const char *const bootscrub_names[] = {
+    [BOOTSCRUB_OFF] = "off", [BOOTSCRUB_ON] = "on", [BOOTSCRUB_IDLE] = "idle",
+};
+
+const char *bootscrub_name(enum bootscrub_mode b)
+{
+    return names_of(bootscrub_names, NAMES_COUNT(bootscrub_names), b);
+}
+
+int bootscrub_parse(const char *s, enum bootscrub_mode *out)
+{
+    return NAMES_PARSE(bootscrub_names, s, out);
 }
 
 const char *alloc_path_name(enum alloc_path p)

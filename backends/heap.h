@@ -33,6 +33,13 @@ enum flush_policy {
  * default is 65530, and the knob exists to lower it. */
 #define MAP_COUNT_MAX 65536u
 
+/* Xen's bootscrub= (page_alloc.c, opt_bootscrub), in Xen's order. */
+enum bootscrub_mode {
+    BOOTSCRUB_OFF,    /* boot memory added clean, never zeroed */
+    BOOTSCRUB_ON,     /* added clean, zeroed in place at boot */
+    BOOTSCRUB_IDLE,   /* added dirty; idle CPUs scrub it (Xen's default) */
+};
+
 /* Architecture presets (--arch): each sets the knobs below that differ. */
 enum xen_arch { ARCH_X86, ARCH_ARM64, ARCH_ARM32 };
 
@@ -67,6 +74,7 @@ struct heap_config {
                                   every K-th trace event (heap_idle) */
     unsigned xenheap_bits;   /* one heap: 0, or xenheap frames lie below
                                 2^bits bytes (Xen's xenheap_bits) */
+    enum bootscrub_mode bootscrub; /* the start state: page_alloc.h */
     /* Fault injection (docs/faults.md); all 0: none. */
     unsigned max_map_count;  /* vm.max_map_count for the model's own mappings,
                                 at most MAP_COUNT_MAX; 0: only the host's limit */
@@ -87,6 +95,8 @@ int xen_arch_parse(const char *s, enum xen_arch *out);
 /* NULL for a value past the last policy: a loop over them ends there. */
 const char *flush_policy_name(enum flush_policy f);
 int flush_policy_parse(const char *s, enum flush_policy *out);
+const char *bootscrub_name(enum bootscrub_mode b);
+int bootscrub_parse(const char *s, enum bootscrub_mode *out);
 
 /* Where an allocation came from (the placements CSV's path column). */
 enum alloc_path {

@@ -29,7 +29,8 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
     /* Boot order, as Xen's (x86 and Arm): vm_init takes the vmap bitmap's
      * first pages from the boot allocator, end_boot_allocator gives the
      * rest to the heap, and the xmalloc pool's descriptor comes from there:
-     * frames charged to no allocation. */
+     * frames charged to no allocation. Then boot ends: heap_init_late
+     * and, under bootscrub=idle, the idle scrubber's first pass. */
     if (vm_init(m, why, why_len))
         goto fail_pa;
     end_boot_allocator(&m->pa);
@@ -37,6 +38,7 @@ struct xen_model *xen_model_create(const struct heap_config *cfg,
         vm_fini(m);
         goto fail_pa;
     }
+    heap_init_late(&m->pa);
     return m;
 
 fail_pa:

@@ -20,10 +20,10 @@
  * page of a block is visited where Xen visits it (count_info checks and
  * updates, mark_page_free with its M2P writes, the PGC_xen_heap loops, the
  * locked test-and-clear of PGC_need_scrub), in Xen's 32-byte x86_64
- * struct page_info; avail[], total_avail_pages, node_avail_pages and
- * node_need_scrub are kept as Xen keeps them; mfn_valid and
- * set_gpfn_from_mfn are out of line, mfn_valid with its speculation
- * barrier, as on x86. The model's own statistics (charge) are a few adds
+ * struct page_info (Arm64's 56 bytes under --arch arm64); avail[],
+ * total_avail_pages, node_avail_pages and node_need_scrub are kept as
+ * Xen keeps them; mfn_valid and set_gpfn_from_mfn are out of line,
+ * mfn_valid with its speculation barrier, as on x86. The model's own statistics (charge) are a few adds
  * under the lock Xen already holds.
  */
 #include <stdio.h>
@@ -32,6 +32,49 @@
 
 #include "backends/model.h"
 #include "backends/page_alloc.h"
+
+/*
+ * Compiled twice: here for the 32-byte entry of x86 (and Arm32), and by
+ * page_alloc_arm64.c, with PAGE_ALLOC_ARM64, for Arm64's 56-byte one, so
+ * that each walks its frame table with the stride a constant, as Xen's
+ * code compiled for that arch does. The paths that touch entries (the
+ * core, up to the set-up) exist once per layout, named by LAYOUT(); the
+ * rest (set-up, boot, observations, and the entry points, which pick the
+ * layout with one branch per call) is compiled here only.
+ */
+#ifdef PAGE_ALLOC_ARM64
+typedef struct page_info_arm64 frame_entry;
+#define LAYOUT(name)  name##_arm64
+#define CORE_API
+#else
+typedef struct page_info frame_entry;
+#define LAYOUT(name)  name##_x86
+#define CORE_API      static
+#endif
+
+/* Frame f's entry, and the entry i after pg's: an entry begins with its
+ * struct page_info. */
+#define PG(pa, f) \
+    ((struct page_info *)((frame_entry *)(pa)->frame_table + (f)))
+#define PG_AT(pg, i) ((struct page_info *)((frame_entry *)(pg) + (i)))
+
+/* The Arm64 core, for the entry points here. */
+uint32_t alloc_domheap_pages_arm64(struct page_alloc *pa, unsigned order,
+                                   unsigned memflags);
+void     free_domheap_pages_arm64(struct page_alloc *pa, uint32_t frame,
+                                  unsigned order);
+void     free_overhead_pages_arm64(struct page_alloc *pa, uint32_t frame,
+                                   unsigned order);
+void    *alloc_xenheap_pages_arm64(struct page_alloc *pa, unsigned order,
+                                   unsigned memflags);
+void     free_xenheap_pages_arm64(struct page_alloc *pa, void *v,
+                                  unsigned order);
+void     scrub_free_pages_arm64(struct page_alloc *pa, bool known_zero);
+void     init_heap_pages_arm64(struct page_alloc *pa, uint32_t s, uint32_t e);
+size_t   free_block_census_arm64(struct page_alloc *pa, uint32_t *out,
+                                 size_t n);
+int      page_alloc_check_arm64(struct page_alloc *pa, char *why,
+                                size_t why_len);
 
 #define LIST(pa, zone, order) (&(pa)->lists[(zone) * ((pa)->max_order + 1) + (order)])
 
@@ -70,31 +113,6 @@ static const uint8_t memnodemap[1];
 static unsigned page_to_nid(uint32_t frame)
 {
     return memnodemap[(uint64_t)frame >> MEMNODE_SHIFT];
-}
-
-bool is_separate_xenheap(const struct page_alloc *pa)
-{
-    return pa->xenheap_end != 0;
-}
-
-unsigned get_order_from_pages(uint64_t pages)
-{
-    unsigned order = 0;
-
-    while ((1ULL << order) < pages)
-        order++;
-    return order;
-}
-
-/* As Xen's: from (bytes - 1) so that no size near 2^64 wraps to order 0. */
-unsigned get_order_from_bytes(const struct page_alloc *pa, uint64_t bytes)
-{
-    uint64_t rest = bytes ? (bytes - 1) >> pa->frames->page_shift : 0;
-    unsigned order = 0;
-
-    for (; rest; rest >>= 1)
-        order++;
-    return order;
 }
 
 /* ---- what x86 Xen does per page, out of line where Xen's is ---- */
@@ -154,10 +172,10 @@ static inline void set_count_info(struct page_info *pg, unsigned long v)
 static void list_add_head(struct page_alloc *pa, struct free_list *l,
                           uint32_t f)
 {
-    pa->pg[f].list.prev = NO_FRAME;
-    pa->pg[f].list.next = l->head;
+    PG(pa, f)->list.prev = NO_FRAME;
+    PG(pa, f)->list.next = l->head;
     if (l->head != NO_FRAME)
-        pa->pg[l->head].list.prev = f;
+        PG(pa, l->head)->list.prev = f;
     else
         l->tail = f;
     l->head = f;
@@ -166,10 +184,10 @@ static void list_add_head(struct page_alloc *pa, struct free_list *l,
 static void list_add_tail(struct page_alloc *pa, struct free_list *l,
                           uint32_t f)
 {
-    pa->pg[f].list.next = NO_FRAME;
-    pa->pg[f].list.prev = l->tail;
+    PG(pa, f)->list.next = NO_FRAME;
+    PG(pa, f)->list.prev = l->tail;
     if (l->tail != NO_FRAME)
-        pa->pg[l->tail].list.next = f;
+        PG(pa, l->tail)->list.next = f;
     else
         l->head = f;
     l->tail = f;
@@ -177,14 +195,14 @@ static void list_add_tail(struct page_alloc *pa, struct free_list *l,
 
 static void list_del(struct page_alloc *pa, struct free_list *l, uint32_t f)
 {
-    struct page_info *p = &pa->pg[f];
+    struct page_info *p = PG(pa, f);
 
     if (p->list.prev != NO_FRAME)
-        pa->pg[p->list.prev].list.next = p->list.next;
+        PG(pa, p->list.prev)->list.next = p->list.next;
     else
         l->head = p->list.next;
     if (p->list.next != NO_FRAME)
-        pa->pg[p->list.next].list.prev = p->list.prev;
+        PG(pa, p->list.next)->list.prev = p->list.prev;
     else
         l->tail = p->list.prev;
 }
@@ -204,7 +222,7 @@ static void page_list_add_scrub(struct page_alloc *pa, uint32_t head,
                                 uint32_t first_dirty)
 {
     struct free_list *l = LIST(pa, zone, order);
-    struct page_info *pg = &pa->pg[head];
+    struct page_info *pg = PG(pa, head);
 
     PFN_ORDER(pg) = order;
     pg->u.free.first_dirty = first_dirty;
@@ -244,12 +262,12 @@ static uint32_t get_free_buddy(struct page_alloc *pa, unsigned zone_lo,
 
             if (head == NO_FRAME)
                 continue;
-            if (pa->pg[head].u.free.first_dirty == INVALID_DIRTY_IDX)
+            if (PG(pa, head)->u.free.first_dirty == INVALID_DIRTY_IDX)
                 return head;
             /* Xen grabs single pages even when dirty: scrubbing one page
              * is cheaper than breaking a larger block. */
             if (order == 0 || use_unscrubbed) {
-                check_and_stop_scrub(&pa->pg[head]);
+                check_and_stop_scrub(PG(pa, head));
                 return head;
             }
             list_add_tail(pa, l, head);
@@ -320,18 +338,20 @@ static inline void accumulate_tlbflush(bool *need, const struct page_info *pg,
 static void scrub_allocated(struct page_alloc *pa, uint32_t head,
                             unsigned order, unsigned memflags)
 {
-    struct page_info *pg = &pa->pg[head];
+    struct page_info *pg = PG(pa, head);
     unsigned dirty_cnt = 0;
 
     if (!(memflags & MEMF_no_scrub)) {
         for (uint32_t i = 0; i < (1u << order); i++)
-            if (test_and_clear_bit64(_PGC_need_scrub, &pg[i].count_info)) {
+            if (test_and_clear_bit64(_PGC_need_scrub,
+                                     &PG_AT(pg, i)->count_info)) {
                 scrub_one_page(pa, head + i);
                 dirty_cnt++;
             }
     } else {
         for (uint32_t i = 0; i < (1u << order); i++)
-            if (test_and_clear_bit64(_PGC_need_scrub, &pg[i].count_info))
+            if (test_and_clear_bit64(_PGC_need_scrub,
+                                     &PG_AT(pg, i)->count_info))
                 dirty_cnt++;
     }
     if (dirty_cnt) {
@@ -373,8 +393,8 @@ static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,
     }
 
     zone = zone_of(pa, head);
-    buddy_order = PFN_ORDER(&pa->pg[head]);
-    first_dirty = pa->pg[head].u.free.first_dirty;
+    buddy_order = PFN_ORDER(PG(pa, head));
+    first_dirty = PG(pa, head)->u.free.first_dirty;
     /* Halve the block, serving the request from its top. */
     while (buddy_order != order) {
         buddy_order--;
@@ -392,18 +412,18 @@ static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,
     pa->node_avail_pages -= request;
     check_low_mem_virq(pa);
 
-    pg = &pa->pg[head];
+    pg = PG(pa, head);
     for (uint32_t i = 0; i < request; i++) {
         /* The reference count stays zero while a page is free. */
-        if ((pg[i].count_info & ~PGC_need_scrub) != PGC_state_free)
+        if ((PG_AT(pg, i)->count_info & ~PGC_need_scrub) != PGC_state_free)
             abort();
         /* PGC_need_scrub stays, to be tested once the lock is dropped. */
-        pg[i].count_info = PGC_state_inuse |
-                           (pg[i].count_info & PGC_need_scrub);
-        accumulate_tlbflush(&need_tlbflush, &pg[i], &stamp);
+        PG_AT(pg, i)->count_info = PGC_state_inuse |
+                           (PG_AT(pg, i)->count_info & PGC_need_scrub);
+        accumulate_tlbflush(&need_tlbflush, PG_AT(pg, i), &stamp);
         /* init_free_page_fields */
-        pg[i].u.inuse.type_info = 0;
-        pg[i].v.inuse._domain = 0;
+        PG_AT(pg, i)->u.inuse.type_info = 0;
+        PG_AT(pg, i)->v.inuse._domain = 0;
     }
     charge(pa, (int64_t)request, memflags);
     if (pa->flush_to_ram)        /* Arm: clean and invalidate each page */
@@ -439,7 +459,7 @@ static void mark_page_free(struct page_alloc *pa, struct page_info *pg,
 static bool can_merge(struct page_alloc *pa, uint32_t buddy, unsigned order,
                       unsigned node)
 {
-    const struct page_info *pg = &pa->pg[buddy];
+    const struct page_info *pg = PG(pa, buddy);
 
     return mfn_valid(pa, buddy) &&
            (count_info_of(pg) & PGC_state) == PGC_state_free &&
@@ -452,13 +472,13 @@ static void free_block(struct page_alloc *pa, uint32_t head, unsigned order,
                        bool need_scrub)
 {
     unsigned node = page_to_nid(head), zone = zone_of(pa, head);
-    struct page_info *pg = &pa->pg[head];
+    struct page_info *pg = PG(pa, head);
     unsigned long n = 1UL << order;
 
     for (uint32_t i = 0; i < n; i++) {
-        mark_page_free(pa, &pg[i], head + i);
+        mark_page_free(pa, PG_AT(pg, i), head + i);
         if (need_scrub)
-            pg[i].count_info |= PGC_need_scrub;
+            PG_AT(pg, i)->count_info |= PGC_need_scrub;
     }
     pa->avail[zone] += n;
     pa->total_avail_pages += n;
@@ -474,7 +494,7 @@ static void free_block(struct page_alloc *pa, uint32_t head, unsigned order,
         uint32_t mask = 1u << order;
 
         if (head & mask) {
-            struct page_info *pred = pg - mask;
+            struct page_info *pred = PG_AT(pg, -(ptrdiff_t)mask);
 
             if (!can_merge(pa, head - mask, order, node))
                 break;
@@ -488,7 +508,7 @@ static void free_block(struct page_alloc *pa, uint32_t head, unsigned order,
             pg = pred;
             head -= mask;
         } else {
-            struct page_info *succ = pg + mask;
+            struct page_info *succ = PG_AT(pg, mask);
 
             if (!can_merge(pa, head + mask, order, node))
                 break;
@@ -523,8 +543,9 @@ static unsigned bits_to_zone(const struct page_alloc *pa, unsigned bits)
 }
 
 /* Xen's alloc_domheap_pages for no domain: MEMF_bits caps the zone. */
-uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,
-                             unsigned memflags)
+CORE_API uint32_t LAYOUT(alloc_domheap_pages)(struct page_alloc *pa,
+                                              unsigned order,
+                                              unsigned memflags)
 {
     unsigned bits = memflags >> _MEMF_bits, zone_hi = pa->nr_zones - 1;
 
@@ -538,14 +559,14 @@ uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,
 
 /* Xen's free_domheap_pages for a page of no domain: scrubbed before
  * reuse (the scrub knob off models scrub-domheap's absence). */
-void free_domheap_pages(struct page_alloc *pa, uint32_t frame,
-                        unsigned order)
+CORE_API void LAYOUT(free_domheap_pages)(struct page_alloc *pa,
+                                         uint32_t frame, unsigned order)
 {
     free_heap_pages(pa, frame, order, pa->scrub, 0);
 }
 
-void free_overhead_pages(struct page_alloc *pa, uint32_t frame,
-                         unsigned order)
+CORE_API void LAYOUT(free_overhead_pages)(struct page_alloc *pa,
+                                          uint32_t frame, unsigned order)
 {
     free_heap_pages(pa, frame, order, false, MEMF_overhead);
 }
@@ -568,8 +589,9 @@ static int map_xenheap(struct page_alloc *pa, uint32_t frame, unsigned order,
 /* Xen's alloc_xenheap_pages: the separate xenheap's zone (Arm32), or a
  * domheap allocation below xenheap_bits whose pages are flagged
  * PGC_xen_heap one by one (x86, Arm64). */
-void *alloc_xenheap_pages(struct page_alloc *pa, unsigned order,
-                          unsigned memflags)
+CORE_API void *LAYOUT(alloc_xenheap_pages)(struct page_alloc *pa,
+                                           unsigned order,
+                                           unsigned memflags)
 {
     struct page_info *pg;
     uint32_t frame;
@@ -585,18 +607,20 @@ void *alloc_xenheap_pages(struct page_alloc *pa, unsigned order,
         memflags &= ~MEMF_bits(~0u);
     if (!(memflags >> _MEMF_bits))
         memflags |= MEMF_bits(pa->xenheap_bits);
-    frame = alloc_domheap_pages(pa, order, memflags | MEMF_no_scrub);
+    frame = LAYOUT(alloc_domheap_pages)(pa, order, memflags | MEMF_no_scrub);
     if (frame == NO_FRAME || map_xenheap(pa, frame, order, memflags))
         return NULL;
-    pg = &pa->pg[frame];
+    pg = PG(pa, frame);
     for (uint32_t i = 0; i < (1u << order); i++)
-        set_count_info(&pg[i], count_info_of(&pg[i]) | PGC_xen_heap);
+        set_count_info(PG_AT(pg, i),
+                       count_info_of(PG_AT(pg, i)) | PGC_xen_heap);
     return frame_to_virt(pa->frames, frame);
 }
 
 /* Xen's free_xenheap_pages: one heap clears PGC_xen_heap page by page and
  * frees with scrub; Arm32's separate xenheap frees without. */
-void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
+CORE_API void LAYOUT(free_xenheap_pages)(struct page_alloc *pa, void *v,
+                                         unsigned order)
 {
     uint32_t frame;
     struct page_info *pg;
@@ -610,9 +634,10 @@ void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
         free_heap_pages(pa, frame, order, false, 0);
         return;
     }
-    pg = &pa->pg[frame];
+    pg = PG(pa, frame);
     for (uint32_t i = 0; i < (1u << order); i++)
-        set_count_info(&pg[i], count_info_of(&pg[i]) & ~PGC_xen_heap);
+        set_count_info(PG_AT(pg, i),
+                       count_info_of(PG_AT(pg, i)) & ~PGC_xen_heap);
     free_heap_pages(pa, frame, order, pa->scrub, 0);
 }
 
@@ -625,24 +650,26 @@ void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
  * head, so that reuse becomes LIFO. Xen drops heap_lock while it scrubs a
  * block and lets an allocation that wants the block abort it; the model
  * runs it between trace events and keeps the lock, which places every
- * block as an uninterrupted Xen scrubber does.
+ * block as an uninterrupted Xen scrubber does. At boot the pages are
+ * known to be zero (heap_init_late) and only the flags are cleared.
  */
 static unsigned scrub_block(struct page_alloc *pa, uint32_t head,
-                            unsigned order)
+                            unsigned order, bool known_zero)
 {
-    struct page_info *pg = &pa->pg[head];
+    struct page_info *pg = PG(pa, head);
     unsigned dirty = 0;
 
     for (uint32_t i = pg->u.free.first_dirty; i < (1u << order); i++)
-        if (pg[i].count_info & PGC_need_scrub) {
-            scrub_one_page(pa, head + i);
-            pg[i].count_info &= ~PGC_need_scrub;
+        if (PG_AT(pg, i)->count_info & PGC_need_scrub) {
+            if (!known_zero)
+                scrub_one_page(pa, head + i);
+            PG_AT(pg, i)->count_info &= ~PGC_need_scrub;
             dirty++;
         }
     return dirty;
 }
 
-void page_alloc_idle_scrub(struct page_alloc *pa)
+CORE_API void LAYOUT(scrub_free_pages)(struct page_alloc *pa, bool known_zero)
 {
     spin_lock(&pa->heap_lock);
     for (unsigned zone = 0; zone < pa->nr_zones && pa->node_need_scrub;
@@ -655,11 +682,12 @@ void page_alloc_idle_scrub(struct page_alloc *pa)
 
             /* Dirty blocks are always at the end of a list. */
             while ((head = l->tail) != NO_FRAME &&
-                   pa->pg[head].u.free.first_dirty != INVALID_DIRTY_IDX) {
-                unsigned dirty = scrub_block(pa, head, order);
+                   PG(pa, head)->u.free.first_dirty != INVALID_DIRTY_IDX) {
+                unsigned dirty = scrub_block(pa, head, order, known_zero);
 
                 pa->node_need_scrub -= dirty;
-                pa->scrubbed_pages += dirty;
+                if (!known_zero)
+                    pa->scrubbed_pages += dirty;
                 list_del(pa, l, head);
                 page_list_add_scrub(pa, head, zone, order, INVALID_DIRTY_IDX);
             }
@@ -668,13 +696,17 @@ void page_alloc_idle_scrub(struct page_alloc *pa)
     spin_unlock(&pa->heap_lock);
 }
 
-/* ---- set-up ---- */
+/* ---- set-up: the part that touches entries ---- */
 
 /* Hands [s, e) to the heap in the largest aligned chunks that fit, as Xen's
  * _init_heap_pages does through free_heap_pages; each chunk then merges
- * with its buddies. */
-static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
+ * with its buddies. Xen's init_heap_pages adds boot memory dirty under
+ * bootscrub=idle: to the lists' tails, each chunk after the last. */
+CORE_API void LAYOUT(init_heap_pages)(struct page_alloc *pa, uint32_t s,
+                                       uint32_t e)
 {
+    bool need_scrub = pa->booting && pa->bootscrub == BOOTSCRUB_IDLE;
+
     spin_lock(&pa->heap_lock);
     while (s < e) {
         unsigned order = fls32(e - s) - 1;
@@ -684,11 +716,258 @@ static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
             order = pa->max_order;
         if (order > low)
             order = low;
-        free_block(pa, s, order, false);
+        free_block(pa, s, order, need_scrub);
         s += 1u << order;
     }
     spin_unlock(&pa->heap_lock);
 }
+
+/* ---- observations: the part that touches entries ---- */
+
+/* A free block of this order at f, as free_heap_pages would merge it:
+ * whatever its zone. */
+static bool is_free_buddy(const struct page_alloc *pa, uint32_t f,
+                          unsigned order)
+{
+    return f < pa->frames->nr_frames && page_state(PG(pa, f)) == PGS_FREE &&
+           PFN_ORDER(PG(pa, f)) == order;
+}
+
+CORE_API size_t LAYOUT(free_block_census)(struct page_alloc *pa, uint32_t *out,
+                                         size_t n)
+{
+    size_t nlists = (size_t)pa->nr_zones * (pa->max_order + 1);
+
+    spin_lock(&pa->heap_lock);
+    for (size_t i = 0; i < nlists && i < n; i++) {
+        uint32_t count = 0;
+
+        for (uint32_t f = pa->lists[i].head; f != NO_FRAME;
+             f = PG(pa, f)->list.next)
+            count++;
+        out[i] = count;
+    }
+    spin_unlock(&pa->heap_lock);
+    return nlists;
+}
+
+/* Walks one list, checking links, heads and that every page of every block
+ * is free. Returns the frames the list holds, or -1. */
+static int64_t check_list(struct page_alloc *pa, unsigned zone, unsigned order,
+                          uint64_t *dirty, char *why, size_t why_len)
+{
+    struct free_list *l = LIST(pa, zone, order);
+    uint32_t prev = NO_FRAME;
+    int64_t frames = 0;
+
+    for (uint32_t f = l->head; f != NO_FRAME;
+         prev = f, f = PG(pa, f)->list.next) {
+        struct page_info *p = PG(pa, f);
+
+        if (p->list.prev != prev || PFN_ORDER(p) != order ||
+            zone_of(pa, f) != zone ||
+            (f & ((1u << order) - 1)) || f + (1u << order) > pa->frames->nr_frames) {
+            snprintf(why, why_len, "free list [zone %u][order %u]: bad block "
+                     "at frame %u", zone, order, f);
+            return -1;
+        }
+        for (uint32_t i = 0; i < (1u << order); i++) {
+            if (page_state(PG(pa, f + i)) != PGS_FREE ||
+                zone_of(pa, f + i) != zone) {
+                snprintf(why, why_len, "frame %u inside free block %u/%u is "
+                         "not free", f + i, f, order);
+                return -1;
+            }
+            /* No dirty page before the block's first_dirty. */
+            if (page_needs_scrub(PG(pa, f + i)) &&
+                (p->u.free.first_dirty == INVALID_DIRTY_IDX ||
+                 i < p->u.free.first_dirty)) {
+                snprintf(why, why_len, "frame %u of free block %u/%u is "
+                         "dirty before first_dirty %u", f + i, f, order,
+                         p->u.free.first_dirty);
+                return -1;
+            }
+            *dirty += page_needs_scrub(PG(pa, f + i));
+        }
+        if (order < pa->max_order &&
+            is_free_buddy(pa, f ^ (1u << order), order)) {
+            snprintf(why, why_len, "free block %u/%u and its buddy were not "
+                     "merged", f, order);
+            return -1;
+        }
+        frames += 1u << order;
+    }
+    if (l->tail != prev) {
+        snprintf(why, why_len, "free list [zone %u][order %u]: bad tail",
+                 zone, order);
+        return -1;
+    }
+    return frames;
+}
+
+CORE_API int LAYOUT(page_alloc_check)(struct page_alloc *pa, char *why,
+                                      size_t why_len)
+{
+    int rc = 0;
+    uint64_t free_total = 0, dirty = 0;
+
+    spin_lock(&pa->heap_lock);
+    for (unsigned z = 0; z < pa->nr_zones && !rc; z++) {
+        int64_t zone_frames = 0;
+
+        for (unsigned o = 0; o <= pa->max_order && !rc; o++) {
+            int64_t n = check_list(pa, z, o, &dirty, why, why_len);
+
+            if (n < 0)
+                rc = -1;
+            else
+                zone_frames += n;
+        }
+        if (!rc && (uint64_t)zone_frames != pa->avail[z]) {
+            snprintf(why, why_len, "zone %u: lists hold %lld frames, avail "
+                     "says %llu", z, (long long)zone_frames,
+                     (unsigned long long)pa->avail[z]);
+            rc = -1;
+        }
+        free_total += (uint64_t)zone_frames;
+    }
+    if (!rc && free_total + pa->frames_in_use + pa->reserved_frames +
+               (pa->boot_end - pa->boot_start) != pa->frames->nr_frames) {
+        snprintf(why, why_len, "%llu free + %llu in use + %u reserved + %u "
+                 "in the boot allocator != %u frames",
+                 (unsigned long long)free_total,
+                 (unsigned long long)pa->frames_in_use, pa->reserved_frames,
+                 pa->boot_end - pa->boot_start, pa->frames->nr_frames);
+        rc = -1;
+    }
+    if (!rc && (free_total != pa->total_avail_pages ||
+                pa->node_avail_pages != pa->total_avail_pages ||
+                dirty != pa->node_need_scrub)) {
+        snprintf(why, why_len, "lists hold %llu free frames, %llu dirty; "
+                 "total_avail_pages %lu, node_avail_pages %lu, "
+                 "node_need_scrub %lu", (unsigned long long)free_total,
+                 (unsigned long long)dirty, pa->total_avail_pages,
+                 pa->node_avail_pages, pa->node_need_scrub);
+        rc = -1;
+    }
+    spin_unlock(&pa->heap_lock);
+    return rc;
+}
+
+#ifndef PAGE_ALLOC_ARM64
+
+bool is_separate_xenheap(const struct page_alloc *pa)
+{
+    return pa->xenheap_end != 0;
+}
+
+unsigned get_order_from_pages(uint64_t pages)
+{
+    unsigned order = 0;
+
+    while ((1ULL << order) < pages)
+        order++;
+    return order;
+}
+
+/* As Xen's: from (bytes - 1) so that no size near 2^64 wraps to order 0. */
+unsigned get_order_from_bytes(const struct page_alloc *pa, uint64_t bytes)
+{
+    uint64_t rest = bytes ? (bytes - 1) >> pa->frames->page_shift : 0;
+    unsigned order = 0;
+
+    for (; rest; rest >>= 1)
+        order++;
+    return order;
+}
+
+/* ---- Xen's entry points, for the frame table's layout ---- */
+
+#define ARM64_FRAMES(pa) \
+    __builtin_expect((pa)->frame_stride != sizeof(struct page_info), 0)
+
+size_t page_info_size(const struct page_alloc *pa)
+{
+    return pa->frame_stride;
+}
+
+uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,
+                             unsigned memflags)
+{
+    if (ARM64_FRAMES(pa))
+        return alloc_domheap_pages_arm64(pa, order, memflags);
+    return alloc_domheap_pages_x86(pa, order, memflags);
+}
+
+void free_domheap_pages(struct page_alloc *pa, uint32_t frame, unsigned order)
+{
+    if (ARM64_FRAMES(pa))
+        free_domheap_pages_arm64(pa, frame, order);
+    else
+        free_domheap_pages_x86(pa, frame, order);
+}
+
+void free_overhead_pages(struct page_alloc *pa, uint32_t frame,
+                         unsigned order)
+{
+    if (ARM64_FRAMES(pa))
+        free_overhead_pages_arm64(pa, frame, order);
+    else
+        free_overhead_pages_x86(pa, frame, order);
+}
+
+void *alloc_xenheap_pages(struct page_alloc *pa, unsigned order,
+                          unsigned memflags)
+{
+    if (ARM64_FRAMES(pa))
+        return alloc_xenheap_pages_arm64(pa, order, memflags);
+    return alloc_xenheap_pages_x86(pa, order, memflags);
+}
+
+void free_xenheap_pages(struct page_alloc *pa, void *v, unsigned order)
+{
+    if (ARM64_FRAMES(pa))
+        free_xenheap_pages_arm64(pa, v, order);
+    else
+        free_xenheap_pages_x86(pa, v, order);
+}
+
+static void scrub_free_pages(struct page_alloc *pa, bool known_zero)
+{
+    if (ARM64_FRAMES(pa))
+        scrub_free_pages_arm64(pa, known_zero);
+    else
+        scrub_free_pages_x86(pa, known_zero);
+}
+
+void page_alloc_idle_scrub(struct page_alloc *pa)
+{
+    scrub_free_pages(pa, false);
+}
+
+static void init_heap_pages(struct page_alloc *pa, uint32_t s, uint32_t e)
+{
+    if (ARM64_FRAMES(pa))
+        init_heap_pages_arm64(pa, s, e);
+    else
+        init_heap_pages_x86(pa, s, e);
+}
+
+size_t free_block_census(struct page_alloc *pa, uint32_t *out, size_t n)
+{
+    if (ARM64_FRAMES(pa))
+        return free_block_census_arm64(pa, out, n);
+    return free_block_census_x86(pa, out, n);
+}
+
+int page_alloc_check(struct page_alloc *pa, char *why, size_t why_len)
+{
+    if (ARM64_FRAMES(pa))
+        return page_alloc_check_arm64(pa, why, why_len);
+    return page_alloc_check_x86(pa, why, why_len);
+}
+
+/* ---- set-up ---- */
 
 /*
  * Xen's init_xenheap_pages with CONFIG_SEPARATE_XENHEAP: "Yuk! Ensure there
@@ -760,13 +1039,13 @@ static int alloc_tables(struct page_alloc *pa, uint32_t nr_frames)
     size_t groups = ((size_t)(nr_frames >> PDX_GROUP_SHIFT) + BITS_PER_LONG) /
                     BITS_PER_LONG;
 
-    pa->pg = calloc(nr_frames, sizeof *pa->pg);
+    pa->frame_table = calloc(nr_frames, pa->frame_stride);
     pa->m2p = malloc((size_t)nr_frames * sizeof *pa->m2p);
     pa->compat_m2p = malloc((size_t)nr_frames * sizeof *pa->compat_m2p);
     pa->pdx_group_valid = calloc(groups, sizeof *pa->pdx_group_valid);
     pa->lists = malloc(nlists * sizeof *pa->lists);
     pa->avail = calloc(pa->nr_zones, sizeof *pa->avail);
-    if (!pa->pg || !pa->m2p || !pa->compat_m2p || !pa->pdx_group_valid ||
+    if (!pa->frame_table || !pa->m2p || !pa->compat_m2p || !pa->pdx_group_valid ||
         !pa->lists || !pa->avail)
         return -1;
     for (size_t i = 0; i < nlists; i++)
@@ -786,8 +1065,13 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
     pa->mapper = m;
     pa->max_order = cfg->max_order;
     pa->scrub = cfg->scrub;
+    pa->bootscrub = cfg->bootscrub;
+    pa->booting = true;
     pa->flush_to_ram = cfg->flush == FLUSH_PER_RANGE;
     pa->xenheap_bits = cfg->xenheap_bits;
+    /* Arm64's struct page_info is 56 bytes; x86's and Arm32's 32. */
+    pa->frame_stride = cfg->arch == ARCH_ARM64 ? sizeof(struct page_info_arm64)
+                                               : sizeof(struct page_info);
     if (check_config(pa, cfg, xen_frames, why, why_len))
         return -1;
     /* A separate xenheap takes frames [0, end): frame 0 never reaches the
@@ -829,15 +1113,25 @@ void end_boot_allocator(struct page_alloc *pa)
     setup_low_mem_virq(pa);
 }
 
+/* Xen's heap_init_late, then (idle) the idle CPUs' first pass; see
+ * page_alloc.h. scrub_heap_pages (on) writes zeros over pages that are
+ * zero: nothing of the model changes. */
+void heap_init_late(struct page_alloc *pa)
+{
+    pa->booting = false;
+    if (pa->bootscrub == BOOTSCRUB_IDLE)
+        scrub_free_pages(pa, true);
+}
+
 void page_alloc_fini(struct page_alloc *pa)
 {
-    free(pa->pg);
+    free(pa->frame_table);
     free(pa->m2p);
     free(pa->compat_m2p);
     free(pa->pdx_group_valid);
     free(pa->lists);
     free(pa->avail);
-    pa->pg = NULL;
+    pa->frame_table = NULL;
     pa->m2p = NULL;
     pa->compat_m2p = NULL;
     pa->pdx_group_valid = NULL;
@@ -846,15 +1140,6 @@ void page_alloc_fini(struct page_alloc *pa)
 }
 
 /* ---- observations ---- */
-
-/* A free block of this order at f, as free_heap_pages would merge it:
- * whatever its zone. */
-static bool is_free_buddy(const struct page_alloc *pa, uint32_t f,
-                          unsigned order)
-{
-    return f < pa->frames->nr_frames && page_state(&pa->pg[f]) == PGS_FREE &&
-           PFN_ORDER(&pa->pg[f]) == order;
-}
 
 static void zone_range(const struct page_alloc *pa, bool xenheap,
                        unsigned *lo, unsigned *hi)
@@ -891,121 +1176,4 @@ uint64_t free_frames(struct page_alloc *pa, bool xenheap)
     return sum;
 }
 
-size_t free_block_census(struct page_alloc *pa, uint32_t *out, size_t n)
-{
-    size_t nlists = (size_t)pa->nr_zones * (pa->max_order + 1);
-
-    spin_lock(&pa->heap_lock);
-    for (size_t i = 0; i < nlists && i < n; i++) {
-        uint32_t count = 0;
-
-        for (uint32_t f = pa->lists[i].head; f != NO_FRAME;
-             f = pa->pg[f].list.next)
-            count++;
-        out[i] = count;
-    }
-    spin_unlock(&pa->heap_lock);
-    return nlists;
-}
-
-/* Walks one list, checking links, heads and that every page of every block
- * is free. Returns the frames the list holds, or -1. */
-static int64_t check_list(struct page_alloc *pa, unsigned zone, unsigned order,
-                          uint64_t *dirty, char *why, size_t why_len)
-{
-    struct free_list *l = LIST(pa, zone, order);
-    uint32_t prev = NO_FRAME;
-    int64_t frames = 0;
-
-    for (uint32_t f = l->head; f != NO_FRAME;
-         prev = f, f = pa->pg[f].list.next) {
-        struct page_info *p = &pa->pg[f];
-
-        if (p->list.prev != prev || PFN_ORDER(p) != order ||
-            zone_of(pa, f) != zone ||
-            (f & ((1u << order) - 1)) || f + (1u << order) > pa->frames->nr_frames) {
-            snprintf(why, why_len, "free list [zone %u][order %u]: bad block "
-                     "at frame %u", zone, order, f);
-            return -1;
-        }
-        for (uint32_t i = 0; i < (1u << order); i++) {
-            if (page_state(&pa->pg[f + i]) != PGS_FREE ||
-                zone_of(pa, f + i) != zone) {
-                snprintf(why, why_len, "frame %u inside free block %u/%u is "
-                         "not free", f + i, f, order);
-                return -1;
-            }
-            /* No dirty page before the block's first_dirty. */
-            if (page_needs_scrub(&pa->pg[f + i]) &&
-                (p->u.free.first_dirty == INVALID_DIRTY_IDX ||
-                 i < p->u.free.first_dirty)) {
-                snprintf(why, why_len, "frame %u of free block %u/%u is "
-                         "dirty before first_dirty %u", f + i, f, order,
-                         p->u.free.first_dirty);
-                return -1;
-            }
-            *dirty += page_needs_scrub(&pa->pg[f + i]);
-        }
-        if (order < pa->max_order &&
-            is_free_buddy(pa, f ^ (1u << order), order)) {
-            snprintf(why, why_len, "free block %u/%u and its buddy were not "
-                     "merged", f, order);
-            return -1;
-        }
-        frames += 1u << order;
-    }
-    if (l->tail != prev) {
-        snprintf(why, why_len, "free list [zone %u][order %u]: bad tail",
-                 zone, order);
-        return -1;
-    }
-    return frames;
-}
-
-int page_alloc_check(struct page_alloc *pa, char *why, size_t why_len)
-{
-    int rc = 0;
-    uint64_t free_total = 0, dirty = 0;
-
-    spin_lock(&pa->heap_lock);
-    for (unsigned z = 0; z < pa->nr_zones && !rc; z++) {
-        int64_t zone_frames = 0;
-
-        for (unsigned o = 0; o <= pa->max_order && !rc; o++) {
-            int64_t n = check_list(pa, z, o, &dirty, why, why_len);
-
-            if (n < 0)
-                rc = -1;
-            else
-                zone_frames += n;
-        }
-        if (!rc && (uint64_t)zone_frames != pa->avail[z]) {
-            snprintf(why, why_len, "zone %u: lists hold %lld frames, avail "
-                     "says %llu", z, (long long)zone_frames,
-                     (unsigned long long)pa->avail[z]);
-            rc = -1;
-        }
-        free_total += (uint64_t)zone_frames;
-    }
-    if (!rc && free_total + pa->frames_in_use + pa->reserved_frames +
-               (pa->boot_end - pa->boot_start) != pa->frames->nr_frames) {
-        snprintf(why, why_len, "%llu free + %llu in use + %u reserved + %u "
-                 "in the boot allocator != %u frames",
-                 (unsigned long long)free_total,
-                 (unsigned long long)pa->frames_in_use, pa->reserved_frames,
-                 pa->boot_end - pa->boot_start, pa->frames->nr_frames);
-        rc = -1;
-    }
-    if (!rc && (free_total != pa->total_avail_pages ||
-                pa->node_avail_pages != pa->total_avail_pages ||
-                dirty != pa->node_need_scrub)) {
-        snprintf(why, why_len, "lists hold %llu free frames, %llu dirty; "
-                 "total_avail_pages %lu, node_avail_pages %lu, "
-                 "node_need_scrub %lu", (unsigned long long)free_total,
-                 (unsigned long long)dirty, pa->total_avail_pages,
-                 pa->node_avail_pages, pa->node_need_scrub);
-        rc = -1;
-    }
-    spin_unlock(&pa->heap_lock);
-    return rc;
-}
+#endif /* !PAGE_ALLOC_ARM64 */

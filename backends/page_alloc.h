@@ -56,8 +56,8 @@ enum page_state { PGS_FREE, PGS_INUSE };
 /*
  * One per frame, in Xen's x86_64 layout and size (struct page_info in
  * xen/arch/x86/include/asm/mm.h, 32 bytes without CONFIG_BIGMEM): the
- * frame table the hot paths walk page by page. Arm64's is 56 bytes and
- * Arm32's 32 (arm/include/asm/mm.h); the model keeps the x86 one.
+ * frame table the hot paths walk page by page. x86 links free lists by
+ * pdx, in 32-bit fields (page_list_entry in asm/mm.h).
  */
 struct page_list_entry {
     uint32_t next, prev;    /* frame numbers (pdx); NO_FRAME ends a list */
@@ -92,6 +92,33 @@ struct page_info {
 
 _Static_assert(sizeof(struct page_info) == 32, "x86_64 struct page_info");
 
+/*
+ * Arm's struct page_info (xen/arch/arm/include/asm/mm.h, PAGE_INFO_SIZE)
+ * links free lists with a list_head of two pointers (xen/mm.h defines
+ * page_list_entry as list_head where the arch does not): 16 bytes on
+ * Arm64, then count_info 8, u 8, v 8 (a struct domain pointer or the
+ * order), tlbflush_timestamp 4 and a hole of 4, and a u64 pad: 56 bytes.
+ * On Arm32 the same fields are 8 + 4 + 4 + 4 + 4, and the u64 pad,
+ * 8-aligned, ends it at 32: x86's size, so --arch arm32 keeps x86's
+ * entry. What the per-page loops cost is the stride they walk: Arm64's
+ * entry is modelled as x86's fields padded to 56 bytes, so that the same
+ * code reads the same fields (at offsets 8 bytes apart from Arm's, which
+ * changes nothing the loops touch per page). Arm's PGC_* bits sit
+ * elsewhere in count_info (need_scrub bit 59, broken 57, state 55-56,
+ * where x86 has 57, 60 and 58-59; xen_heap 62 on both): other constants
+ * in the same word, the same instructions, so the model keeps x86's.
+ * The entry does not change placement.
+ */
+#define PAGE_INFO_SIZE_ARM64 56
+
+struct page_info_arm64 {
+    struct page_info x;     /* first: a pointer to the entry is one to x */
+    uint8_t arm_pad[PAGE_INFO_SIZE_ARM64 - sizeof(struct page_info)];
+};
+
+_Static_assert(sizeof(struct page_info_arm64) == PAGE_INFO_SIZE_ARM64,
+               "Arm64 struct page_info");
+
 /* Xen's PFN_ORDER: a free block's order; xmalloc keeps a whole-pages
  * block's page count there too. */
 #define PFN_ORDER(pg) ((pg)->v.free.order)
@@ -114,7 +141,9 @@ struct free_list {
 struct page_alloc {
     struct frames    *frames;
     struct mapper    *mapper;
-    struct page_info *pg;        /* [nr_frames]: the frame table */
+    void             *frame_table; /* [nr_frames] entries of frame_stride
+                                      bytes: frame_page() */
+    size_t            frame_stride; /* sizeof the arch's struct page_info */
     uint64_t         *m2p;       /* [nr_frames]: machine_to_phys_mapping */
     uint32_t         *compat_m2p;/* [nr_frames]: its 32-bit PV twin */
     unsigned long    *pdx_group_valid;  /* one bit per 512 frames */
@@ -133,6 +162,8 @@ struct page_alloc {
     unsigned          xenheap_bits; /* one heap: 0, or xenheap frames lie
                                        below this address width */
     bool              scrub;
+    enum bootscrub_mode bootscrub;
+    bool              booting;      /* Xen's system_state < SYS_STATE_active */
     spinlock_t        heap_lock;
     uint64_t          frames_in_use, peak_frames, overhead_frames;
     uint64_t          caller_frames;  /* frames_in_use less overhead_frames */
@@ -153,6 +184,25 @@ void page_alloc_fini(struct page_alloc *pa);
 uint32_t alloc_boot_pages(struct page_alloc *pa, uint32_t nr);
 void     end_boot_allocator(struct page_alloc *pa);
 
+/*
+ * The end of boot: Xen's heap_init_late and the first pass of its idle
+ * scrubber, which is the model's start state. Until then memory reaches
+ * the heap as bootscrub says (init_heap_pages): with idle, dirty, at the
+ * tails of the free lists; with on or off, clean, at their heads. Then,
+ * after every boot allocation (the pool descriptor among them):
+ * - on: scrub_heap_pages zeroes every free page in place; the lists stay
+ *   as they are;
+ * - idle: the idle CPUs' scrub_free_pages runs until no dirty page is
+ *   left, moving each block from a tail to a head: every list ends in
+ *   ascending address order, the reverse of on and off. Xen's idle CPUs do
+ *   that right after boot, before any workload could run.
+ * The model's frames are zero until a caller writes them (frames_init), so
+ * both boot scrubs leave page contents as they are, without touching (and
+ * so committing) every host page: what they change is the flags and the
+ * lists. Neither counts in scrubbed_pages, which counts the run's.
+ */
+void     heap_init_late(struct page_alloc *pa);
+
 /* Xen's entry points. Frames are returned by number, or NO_FRAME. */
 uint32_t alloc_domheap_pages(struct page_alloc *pa, unsigned order,
                              unsigned memflags);
@@ -170,11 +220,25 @@ void     free_overhead_pages(struct page_alloc *pa, uint32_t frame,
 unsigned get_order_from_bytes(const struct page_alloc *pa, uint64_t bytes);
 unsigned get_order_from_pages(uint64_t pages);
 
+/* Frame f's entry. page_alloc.c's own paths are compiled once for each
+ * entry size (page_alloc_arm64.c), with the stride a constant; this is
+ * for everyone else, who touches an entry or two per call. */
+static inline struct page_info *frame_page(const struct page_alloc *pa,
+                                           uint32_t f)
+{
+    if (__builtin_expect(pa->frame_stride == sizeof(struct page_info), 1))
+        return (struct page_info *)pa->frame_table + f;
+    return &((struct page_info_arm64 *)pa->frame_table)[f].x;
+}
+
 static inline struct page_info *virt_to_page(struct page_alloc *pa,
                                              const void *v)
 {
-    return &pa->pg[virt_to_frame(pa->frames, v)];
+    return frame_page(pa, virt_to_frame(pa->frames, v));
 }
+
+/* The frame table's stride: 32 (x86, Arm32) or 56 (Arm64). */
+size_t   page_info_size(const struct page_alloc *pa);
 
 /* Observations for figures and checks, each taken under the lock. */
 int      largest_free_order(struct page_alloc *pa, bool xenheap);

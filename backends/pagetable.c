@@ -592,7 +592,7 @@ static int mark(struct census *c, uint64_t frame, int what)
                  "past memory", (unsigned long long)frame);
         return -1;
     }
-    if (what == SEEN_TABLE && page_state(&pa->pg[frame]) != PGS_INUSE) {
+    if (what == SEEN_TABLE && page_state(frame_page(pa, frame)) != PGS_INUSE) {
         snprintf(c->why, c->why_len, "page-table frame %llu is not in use",
                  (unsigned long long)frame);
         return -1;
@@ -615,7 +615,7 @@ static int mark_check_data(struct census *c, uint64_t e, int level)
     if (level > 1 && !superpage(e))
         return 0;
     if (f < c->pt->frames->nr_frames &&
-        page_state(&c->pt->pa->pg[f]) != PGS_INUSE) {
+        page_state(frame_page(c->pt->pa, f)) != PGS_INUSE) {
         snprintf(c->why, c->why_len, "a page-table entry maps frame %llu, "
                  "which is free", (unsigned long long)f);
         return -1;

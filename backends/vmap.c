@@ -357,7 +357,7 @@ static uint32_t list_pages(struct xen_model *m, const char *va, uint32_t pages)
     for (uint32_t i = 0; i < pages; i++) {
         uint32_t f = lookup_frame(&m->mapper, va + (size_t)i * PAGE_SIZE_OF(m));
 
-        m->pa.pg[f].list.next = head;
+        frame_page(&m->pa, f)->list.next = head;
         head = f;
     }
     return head;
@@ -366,7 +366,7 @@ static uint32_t list_pages(struct xen_model *m, const char *va, uint32_t pages)
 static void free_listed(struct xen_model *m, uint32_t head)
 {
     while (head != NO_FRAME) {
-        uint32_t next = m->pa.pg[head].list.next;
+        uint32_t next = frame_page(&m->pa, head)->list.next;
 
         free_domheap_pages(&m->pa, head, 0);
         head = next;
@@ -499,7 +499,7 @@ static int check_pages(struct xen_model *m, const unsigned char *lazy,
         if (!test_bit(v->bitmap, bit) || lazy[bit])
             continue;
         f = lookup_frame(&m->mapper, va);
-        if (f == NO_FRAME || page_state(&m->pa.pg[f]) != PGS_INUSE) {
+        if (f == NO_FRAME || page_state(frame_page(&m->pa, f)) != PGS_INUSE) {
             snprintf(why, why_len, "vmap page %u of a live area maps %s",
                      bit, f == NO_FRAME ? "nothing" : "a free frame");
             return -1;

@@ -202,6 +202,11 @@ static size_t tries(const struct knob *k, const struct heap_config *cfg,
                  "arm32", "riscv", NULL }; *p; p++)
             add(t, &n, *p, true);
         break;
+    case KNOB_BOOTSCRUB:
+        for (const char *const *p = (const char *const[]){ "idle", "on",
+                 "off", "yes", NULL }; *p; p++)
+            add(t, &n, *p, true);
+        break;
     case KNOB_BOOL:   /* a flag on the command line: no range to differ */
         break;
     }
@@ -366,6 +371,7 @@ static void has_knobs(const char *who, json_t *config)
         bool ok = knobs[i].type == KNOB_BOOL    ? json_is_boolean(v)
                   : knobs[i].type == KNOB_FLUSH ? json_is_string(v)
                   : knobs[i].type == KNOB_PRESET ? json_is_string(v)
+                  : knobs[i].type == KNOB_BOOTSCRUB ? json_is_string(v)
                                                 : json_is_integer(v);
 
         if (!ok)

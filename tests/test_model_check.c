@@ -346,6 +346,7 @@ enum tweak {
     TWEAK_SMALL_VMAP,
     TWEAK_TIGHT,
     TWEAK_ARM32,
+    TWEAK_ARM64_FRAMES,
 };
 
 static const char *const tweak_names[] = {
@@ -354,6 +355,7 @@ static const char *const tweak_names[] = {
     [TWEAK_FLUSH_RANGE] = "-flush-range", [TWEAK_FLUSH_LAZY] = "-flush-lazy",
     [TWEAK_SMALL_VMAP] = "-vmap-2M-lazy", [TWEAK_TIGHT] = "-tight",
     [TWEAK_ARM32] = "-arm32",
+    [TWEAK_ARM64_FRAMES] = "-arm64-frames",
 };
 
 struct variant {
@@ -381,6 +383,7 @@ static const struct {
     { "xvmalloc-fallback", TWEAK_FLUSH_LAZY },
     { "xvmalloc-fallback", TWEAK_SMALL_VMAP },
     { "xvmalloc-fallback", TWEAK_TIGHT },
+    { "xvmalloc-fallback", TWEAK_ARM64_FRAMES },  /* 56-byte page_info */
     { "xmalloc", TWEAK_NO_DIRECTMAP },
     { "xmalloc", TWEAK_SMALL_XENHEAP },
     { "kvmalloc", TWEAK_SMALL_XENHEAP },   /* else it never needs vmalloc */
@@ -430,6 +433,9 @@ static void variant_config(const struct variant *v, struct heap_config *cfg)
         heap_config_arch(cfg, ARCH_ARM32);
         cfg->xenheap_bytes = ARM32_XENHEAP;
         cfg->knobs_set |= CFG_SET_XENHEAP;
+        break;
+    case TWEAK_ARM64_FRAMES:    /* x86's rules, Arm64's frame table */
+        cfg->arch = ARCH_ARM64;
         break;
     }
 }

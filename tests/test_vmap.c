@@ -81,8 +81,8 @@ static void pages_are_taken_one_by_one(void **state)
     assert_int_equal(page_frame(h, v, 2), top - 6);
     assert_int_equal(page_frame(h, v, 3), top - 7);
     assert_int_equal(xen(h)->mapper.pt.n.tables_allocated, 1);
-    assert_int_equal(page_state(&xen(h)->pa.pg[top - 8]), PGS_INUSE);
-    assert_int_equal(page_state(&xen(h)->pa.pg[top - 1]), PGS_FREE);
+    assert_int_equal(page_state(frame_page(&xen(h)->pa, top - 8)), PGS_INUSE);
+    assert_int_equal(page_state(frame_page(&xen(h)->pa, top - 1)), PGS_FREE);
     (void)idx;
     assert_int_equal(xmalloc_pool_regions(xen(h)), 0);
     close_heap(h);

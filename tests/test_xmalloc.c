@@ -188,9 +188,9 @@ static void whole_pages_trim_the_tail(void **state)
     assert_int_equal((uintptr_t)p % (8 * 4096), 0);    /* order-3 aligned */
     assert_int_equal(PFN_ORDER(virt_to_page(&xen(h)->pa, p)), 5);
     /* The trimmed page at +5 and pair at +6 are free again. */
-    assert_int_equal(page_state(&xen(h)->pa.pg[frame_of(h, p + 5 * 4096)]),
+    assert_int_equal(page_state(frame_page(&xen(h)->pa, frame_of(h, p + 5 * 4096))),
                      PGS_FREE);
-    assert_int_equal(page_state(&xen(h)->pa.pg[frame_of(h, p + 6 * 4096)]),
+    assert_int_equal(page_state(frame_page(&xen(h)->pa, frame_of(h, p + 6 * 4096))),
                      PGS_FREE);
     memset(p, 7, size);
     heap_free(h, p, size);

@@ -49,10 +49,11 @@ const struct knob knobs[KNOB_N] = {
         FIELD(arch), 0, ARCH_ARM32, false,
         "x86, arm64 or arm32: a preset of the vmap size,\n"
         "the flush rules, the separate xenheap (arm32),\n"
-        "sizeof(mfn_t) and sizeof(void *), which lays\n"
-        "out the xmalloc pool (8-byte headers on arm32;\n"
-        "these two follow the arch only); knobs set on\n"
-        "their own win" },
+        "sizeof(mfn_t), sizeof(void *), which lays out\n"
+        "the xmalloc pool (8-byte headers on arm32), and\n"
+        "struct page_info (56 bytes on arm64): these\n"
+        "three follow the arch only; knobs set on their\n"
+        "own win" },
     [KNOB_PAGE_SIZE] = { "page_size", "page-size", "SZ", KNOB_PAGE,
         FIELD(page_size), 4096, 65536, false,
         "model PAGE_SIZE: 4K, 16K or 64K" },
@@ -99,6 +100,13 @@ const struct knob knobs[KNOB_N] = {
         FIELD(xenheap_bits), 0, XENHEAP_BITS_MAX, false,
         "one heap: xenheap frames below 2^N bytes\n"
         "(Xen's xenheap_bits; 0: all)" },
+    [KNOB_BOOTSCRUB_MODE] = { "bootscrub", "bootscrub", "M", KNOB_BOOTSCRUB,
+        FIELD(bootscrub), 0, BOOTSCRUB_IDLE, false,
+        "Xen's bootscrub=: idle adds boot memory dirty\n"
+        "at the free lists' tails and the run starts\n"
+        "once the idle scrubber has cleaned it all\n"
+        "(lists in ascending address order); on and\n"
+        "off add it clean (on zeroes it in place)" },
     [KNOB_MAX_MAP_COUNT] = { "max_map_count", "max-map-count", "N",
         KNOB_COUNT, FIELD(max_map_count), 0, MAP_COUNT_MAX, false,
         "refuse mappings past N of the model's own, as\n"
@@ -122,7 +130,8 @@ const struct knob knobs[KNOB_N] = {
 
 /* Fields are bool, unsigned, enum, size_t or uint64_t: 1, 4 or 8 bytes. */
 _Static_assert(sizeof(bool) == 1 && sizeof(unsigned) == 4 &&
-               sizeof(enum flush_policy) == 4 && sizeof(enum xen_arch) == 4,
+               sizeof(enum flush_policy) == 4 && sizeof(enum xen_arch) == 4 &&
+               sizeof(enum bootscrub_mode) == 4,
                "knob fields of 1, 4, 8 bytes");
 
 /* The knobs an --arch preset sets, and the bit that says one was set on
@@ -207,6 +216,9 @@ void knob_text(unsigned id, const struct heap_config *cfg, char *buf,
     case KNOB_PRESET:
         snprintf(buf, len, "%s", xen_arch_name((enum xen_arch)v));
         break;
+    case KNOB_BOOTSCRUB:
+        snprintf(buf, len, "%s", bootscrub_name((enum bootscrub_mode)v));
+        break;
     }
 }
 
@@ -232,6 +244,7 @@ int knob_option(const char *cmd, int c, const char *arg,
     size_t page;
     enum flush_policy f;
     enum xen_arch a;
+    enum bootscrub_mode b;
 
     if (c < KNOB_OPT || id >= KNOB_N)
         return -1;
@@ -262,6 +275,11 @@ int knob_option(const char *cmd, int c, const char *arg,
         if (xen_arch_parse(arg, &a))
             return bad_option_value(cmd, opt, arg, "x86, arm64 or arm32");
         v = a;
+        break;
+    case KNOB_BOOTSCRUB:
+        if (bootscrub_parse(arg, &b))
+            return bad_option_value(cmd, opt, arg, "idle, on or off");
+        v = b;
         break;
     }
     knob_set(cfg, id, v);
@@ -486,6 +504,9 @@ void knobs_json(json_t *obj, const struct heap_config *cfg, unsigned n)
         case KNOB_PRESET:
             j = json_string(xen_arch_name((enum xen_arch)v));
             break;
+        case KNOB_BOOTSCRUB:
+            j = json_string(bootscrub_name((enum bootscrub_mode)v));
+            break;
         default:
             j = json_integer((json_int_t)v);
             break;
@@ -510,6 +531,9 @@ bool knob_arg(unsigned id, const struct heap_config *cfg, char *buf,
     else if (k->type == KNOB_PRESET)
         snprintf(buf, len, "--%s=%s", k->option,
                  xen_arch_name((enum xen_arch)v));
+    else if (k->type == KNOB_BOOTSCRUB)
+        snprintf(buf, len, "--%s=%s", k->option,
+                 bootscrub_name((enum bootscrub_mode)v));
     else
         snprintf(buf, len, "--%s=%" PRIu64, k->option, v);
     return true;

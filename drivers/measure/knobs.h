@@ -28,6 +28,7 @@ enum knob_type {
     KNOB_BOOL,    /* the option is a flag that sets the knob's .flag */
     KNOB_FLUSH,   /* page, range or lazy */
     KNOB_PRESET,  /* x86, arm64 or arm32: a preset of the knobs below */
+    KNOB_BOOTSCRUB, /* idle, on or off */
 };
 
 /* The table's rows, in the order ranges depend on each other: a knob's
@@ -39,6 +40,7 @@ enum knob_id {
     KNOB_VMAP_SIZE,
     KNOB_DIRECTMAP, KNOB_SCRUB, KNOB_HUGEPAGES, KNOB_FLUSH_POLICY,
     KNOB_LAZY_MAX_PAGES, KNOB_CPUS, KNOB_IDLE_SCRUB_EVERY, KNOB_XENHEAP_BITS,
+    KNOB_BOOTSCRUB_MODE,
     KNOB_MODEL_N,   /* the above: every path; the below: replay's fault
                        injection (docs/faults.md), on its command line only */
     KNOB_MAX_MAP_COUNT = KNOB_MODEL_N, KNOB_FAIL_MAP_AT, KNOB_FAIL_MAP_EVERY,

@@ -64,6 +64,7 @@ enum kind {
     V_BOOL,
     V_FLUSH,      /* flush_policy_parse */
     V_ARCH,       /* xen_arch_parse */
+    V_BOOTSCRUB,  /* bootscrub_parse */
     V_PIN,        /* pin_mode_parse */
     V_PATTERN,    /* random or sequential */
     V_COUNTS,     /* threads, flush peers: config_counts */

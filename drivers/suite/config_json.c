@@ -108,6 +108,7 @@ static json_t *value_json(const struct config_sweep *s,
     case V_BOOL:    return json_boolean(v->u);
     case V_FLUSH:
     case V_ARCH:
+    case V_BOOTSCRUB:
     case V_PATTERN: return json_string(v->text);
     default:        return json_integer((json_int_t)v->u);
     }

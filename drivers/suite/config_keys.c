@@ -14,6 +14,7 @@
 static const enum kind kind_of_knob[] = {
     [KNOB_PAGE] = V_PAGE, [KNOB_SIZE] = V_SIZE, [KNOB_COUNT] = V_COUNT,
     [KNOB_BOOL] = V_BOOL, [KNOB_FLUSH] = V_FLUSH, [KNOB_PRESET] = V_ARCH,
+    [KNOB_BOOTSCRUB] = V_BOOTSCRUB,
 };
 
 static struct key model_key[MK_N];

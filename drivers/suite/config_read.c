@@ -137,6 +137,7 @@ static const char *want(const struct key *k)
     case V_BOOL:     return "true or false";
     case V_FLUSH:    return "\"page\", \"range\" or \"lazy\"";
     case V_ARCH:     return "\"x86\", \"arm64\" or \"arm32\"";
+    case V_BOOTSCRUB: return "\"idle\", \"on\" or \"off\"";
     case V_PIN:      return "\"compact\", \"scatter\" or \"none\"";
     case V_PATTERN:  return "\"random\" or \"sequential\"";
     case V_COUNTS:   return "a count, \"all\", \"scale\" or a list of counts";
@@ -191,6 +192,7 @@ static int read_name(struct loader *L, const struct toml_node *n,
 {
     enum flush_policy f;
     enum xen_arch a;
+    enum bootscrub_mode b;
     enum pin_mode p;
     int ok = -1;
 
@@ -200,6 +202,8 @@ static int read_name(struct loader *L, const struct toml_node *n,
         v->u = f;
     if (k->kind == V_ARCH && (ok = xen_arch_parse(n->s, &a)) == 0)
         v->u = a;
+    if (k->kind == V_BOOTSCRUB && (ok = bootscrub_parse(n->s, &b)) == 0)
+        v->u = b;
     if (k->kind == V_PIN && (ok = pin_mode_parse(n->s, &p)) == 0)
         v->u = p;
     if (k->kind == V_PATTERN) {
@@ -241,6 +245,7 @@ int read_scalar(struct loader *L, const struct toml_node *n,
         return 0;
     case V_FLUSH:
     case V_ARCH:
+    case V_BOOTSCRUB:
     case V_PIN:
     case V_PATTERN:
         return read_name(L, n, k, where, v);
