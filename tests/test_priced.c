@@ -175,6 +175,21 @@ static json_t *q7_run(bool directmap)
                      "metrics", "allocs", ALLOCS, "events", 2 * ALLOCS);
 }
 
+/* Writes ROOT (taken) as DIR's results.json and renders it, without
+ * gnuplot: report.txt's text, flattened to one line. */
+static char *rendered(json_t *root)
+{
+    char path[PATH_MAX], why[512];
+
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    assert_int_equal(json_dump_file(root, path, JSON_INDENT(1)), 0);
+    json_decref(root);
+    setenv("XHEAP_GNUPLOT", "/nonexistent/gnuplot", 1);
+    assert_int_equal(report_render(dir, why, sizeof why), 0);
+    snprintf(path, sizeof path, "%s/report.txt", dir);
+    return flat(slurp(path));
+}
+
 static void test_priced_equals_counts_times_units(void **state)
 {
     struct calibration c, back;
@@ -238,14 +253,7 @@ static void test_priced_equals_counts_times_units(void **state)
                      "machine", "cores", 2, "experiments", exps,
                      "calibration", priced_calibration_json(&c,
                          "calibration.json", NULL));
-    snprintf(path, sizeof path, "%s/results.json", dir);
-    assert_int_equal(json_dump_file(root, path, JSON_INDENT(1)), 0);
-    json_decref(root);
-
-    setenv("XHEAP_GNUPLOT", "/nonexistent/gnuplot", 1);
-    assert_int_equal(report_render(dir, why, sizeof why), 0);
-    snprintf(path, sizeof path, "%s/report.txt", dir);
-    report = flat(slurp(path));
+    report = rendered(root);
     assert_has(report, "host time (Linux mmap/munmap): 10000 [");
     by_hand(1, 2, got, sizeof got);
     snprintf(want, sizeof want, "Xen's work priced per page: %s ns at 1,",
@@ -284,7 +292,7 @@ static void test_priced_equals_counts_times_units(void **state)
 static void test_contaminated_host_time_keeps_priced_work(void **state)
 {
     struct calibration c;
-    char path[PATH_MAX], why[512], *report;
+    char path[PATH_MAX], *report;
     json_t *q7, *exps, *root, *run;
     size_t i;
 
@@ -312,13 +320,7 @@ static void test_contaminated_host_time_keeps_priced_work(void **state)
                      "xheap-results 1", "status", "complete", "started",
                      "2026-12-06T10:00:00Z", "command", "xheap run",
                      "machine", "cores", 2, "experiments", exps);
-    snprintf(path, sizeof path, "%s/results.json", dir);
-    assert_int_equal(json_dump_file(root, path, JSON_INDENT(1)), 0);
-    json_decref(root);
-    setenv("XHEAP_GNUPLOT", "/nonexistent/gnuplot", 1);
-    assert_int_equal(report_render(dir, why, sizeof why), 0);
-    snprintf(path, sizeof path, "%s/report.txt", dir);
-    report = flat(slurp(path));
+    report = rendered(root);
     assert_has(report, "q7-directmap: unreliable on this machine: 2 of 2 "
                "runs kept no clean repetition (12 passes lost the CPU); "
                "Xen's work priced, ns per operation: directmap on:");
