@@ -124,6 +124,16 @@ static inline void stat_add(uint64_t *c, uint64_t n)
     __atomic_fetch_add(c, n, __ATOMIC_RELAXED);
 }
 
+/* A counter every writer updates holding one lock (heap_lock, the page
+ * tables' lock): a plain add, as Xen's own code would do, no lock prefix
+ * on the timed path; the relaxed load and store keep readers that do not
+ * take the lock free of torn values. */
+static inline void stat_add_locked(uint64_t *c, uint64_t n)
+{
+    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+                     __ATOMIC_RELAXED);
+}
+
 static inline void stat_sub(uint64_t *c, uint64_t n)
 {
     __atomic_fetch_sub(c, n, __ATOMIC_RELAXED);

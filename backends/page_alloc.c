@@ -427,7 +427,7 @@ static uint32_t alloc_heap_pages(struct page_alloc *pa, unsigned zone_lo,
     }
     charge(pa, (int64_t)request, memflags);
     if (pa->flush_to_ram)        /* Arm: clean and invalidate each page */
-        stat_add(&pa->flushed_to_ram, request);
+        stat_add_locked(&pa->flushed_to_ram, request);
     spin_unlock(&pa->heap_lock);
 
     if (first_dirty != INVALID_DIRTY_IDX)

@@ -95,7 +95,7 @@ static uint64_t *table_of(const struct pagetable *pt, uint64_t e)
 static void write_pte(struct pagetable *pt, uint64_t *e, uint64_t v)
 {
     *e = v;
-    stat_add(&pt->n.pte_writes, 1);
+    stat_add_locked(&pt->n.pte_writes, 1);
 }
 
 /* 4K pages an entry at level maps, through the tables below it. */
@@ -151,7 +151,7 @@ static uint64_t table_alloc(struct pagetable *pt)
         return INVALID_FRAME;
     memset(table_at(pt, f), 0, pt->frames->page_size);   /* clear_page */
     pt->live_tables++;
-    stat_add(&pt->n.tables_allocated, 1);
+    stat_add_locked(&pt->n.tables_allocated, 1);
     return f;
 }
 
@@ -161,7 +161,7 @@ static void table_free(struct pagetable *pt, uint64_t frame)
         return;
     free_domheap_pages(pt->pa, (uint32_t)frame, 0);
     pt->live_tables--;
-    stat_add(&pt->n.tables_freed, 1);
+    stat_add_locked(&pt->n.tables_freed, 1);
 }
 
 /* ---- flushes ---- */
@@ -170,18 +170,21 @@ static void table_free(struct pagetable *pt, uint64_t frame)
  * and an IPI to every other online CPU, the sender waiting for each. */
 static void flush_all(struct pagetable *pt, bool full)
 {
-    stat_add(&pt->n.flushes, 1);
+    stat_add_locked(&pt->n.flushes, 1);
     if (full)
-        stat_add(&pt->n.full_flushes, 1);
-    stat_add(&pt->n.flush_ipis, pt->cpus - 1);
+        stat_add_locked(&pt->n.full_flushes, 1);
+    stat_add_locked(&pt->n.flush_ipis, pt->cpus - 1);
 }
 
+/* Every count in pt->n is written holding pt->lock, this one too. */
 void pt_lazy_flush(struct pagetable *pt, uint64_t span_pages)
 {
-    stat_add(&pt->n.flushes, 1);
+    spin_lock(&pt->lock);
+    stat_add_locked(&pt->n.flushes, 1);
     if (span_pages > LINUX_FLUSH_CEILING)
-        stat_add(&pt->n.full_flushes, 1);
-    stat_add(&pt->n.flush_ipis, pt->cpus - 1);
+        stat_add_locked(&pt->n.full_flushes, 1);
+    stat_add_locked(&pt->n.flush_ipis, pt->cpus - 1);
+    spin_unlock(&pt->lock);
 }
 
 uint64_t pt_lazy_max_pages(unsigned cpus, size_t page_size)
@@ -505,8 +508,8 @@ int pt_unmap(struct pagetable *pt, uint64_t va, uint64_t nr)
         break;
     case FLUSH_PER_RANGE:       /* flush_xen_tlb_range_va, even for holes */
         simple_clear(pt, va, nr, true);
-        stat_add(&pt->n.flushes, 1);
-        stat_add(&pt->n.tlbi, nr);
+        stat_add_locked(&pt->n.flushes, 1);
+        stat_add_locked(&pt->n.tlbi, nr);
         break;
     case FLUSH_LAZY:
         simple_clear(pt, va, nr, true);

@@ -71,7 +71,7 @@ struct page_alloc;
 #define PT_VMAP_VA      0x82c000000000ull
 #define PT_DIRECTMAP_VA 0x830000000000ull
 
-/* What the rules did, since the model booted. */
+/* What the rules did, since the model booted; written holding pt->lock. */
 struct pt_counts {
     uint64_t flushes;        /* flush operations (x86: flush_area_all) */
     uint64_t full_flushes;   /* of those, whole-TLB ones */
