@@ -221,6 +221,9 @@ static unsigned significant_changes(const char *d1, const char *d2)
     printf("  compare: %u rows tested, %lld not testable (one process a "
            "side)\n", tested,
            (long long)json_integer_value(json_object_get(j, "untestable")));
+    /* such as: too few processes for any row to reach significance */
+    json_array_foreach(json_object_get(j, "warnings"), i, row)
+        printf("  compare: warning: %s\n", json_string_value(row));
     json_decref(j);
     assert_true(tested > 0);
     return n;

@@ -332,8 +332,8 @@ static int write_figure(const struct comparison *c, const char *dir)
     n = write_figure_csv(f, c);
     fclose(f);
     if (n == 0) {
-        fprintf(stderr, "xheap compare: no run has repetitions of %s on both "
-                "sides; no figure\n", c->figure_metric);
+        fprintf(stderr, "xheap compare: no run has %s from several processes "
+                "on both sides; no figure\n", c->figure_metric);
         ret = 0;
     } else if (asprintf(&path, "%s/compare_%s.csv", dir,
                         c->figure_metric) >= 0 &&

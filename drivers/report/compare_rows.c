@@ -332,23 +332,47 @@ static double smallest_p(size_t na, size_t nb)
     return fmin(1, 2 / ways);
 }
 
-/* With 3 processes a side, p >= 0.1 whatever the data: say so rather
- * than let "-" read as "no change". */
+/* The smallest p a tested row can give: 0 (as good as) past the exact
+ * range, where processes are many. */
+static double row_smallest_p(const struct row *r)
+{
+    return r->exact ? smallest_p(r->na, r->nb) : 0;
+}
+
+/*
+ * With 3 processes a side, p >= 0.1 whatever the data: say so rather than
+ * let "-" read as "no change". And Holm's first step asks the smallest p
+ * to be below alpha / m: with 5 processes a side (p >= 0.0079) and 7 or
+ * more rows tested, nothing can be significant at 0.05, which the text
+ * says too.
+ */
 void compare_repetition_warning(struct comparison *c)
 {
-    size_t n = 0, na = 0, nb = 0;
+    size_t n = 0, na = 0, nb = 0, m = 0, ba = 0, bb = 0;
+    double best = 1;
 
     for (size_t i = 0; i < c->n_rows; i++) {
         const struct row *r = &c->rows[i];
 
-        if (r->kind == ROW_TESTED && r->exact &&
-            smallest_p(r->na, r->nb) >= c->o->alpha) {
-            if (n++ == 0) {
-                na = r->na;
-                nb = r->nb;
-            }
+        if (r->kind != ROW_TESTED)
+            continue;
+        if (m++ == 0 || row_smallest_p(r) < best) {
+            best = row_smallest_p(r);
+            ba = r->na;
+            bb = r->nb;
+        }
+        if (r->exact && smallest_p(r->na, r->nb) >= c->o->alpha &&
+            n++ == 0) {
+            na = r->na;
+            nb = r->nb;
         }
     }
+    if (n < m && m > 1 && best * (double)m >= c->o->alpha)
+        compare_warn(c, "none of the %zu rows tested can be significant "
+                     "after Holm's adjustment: the smallest p their "
+                     "processes allow (%.3g, with %zu and %zu) times %zu is "
+                     ">= %g; \"-\" there means \"cannot tell\"; run more "
+                     "processes", m, best, ba, bb, m, c->o->alpha);
     if (n)
         compare_warn(c, "%zu comparisons have too few processes to ever "
                      "reach p < %g (with %zu and %zu, p >= %.3g): \"-\" "
