@@ -329,7 +329,7 @@ static void test_text(void **state)
     }
     /* The long id is cut in the middle, keeping both ends. */
     assert_non_null(strstr(r.out, "\n  jemalloc/workload=do"));
-    assert_non_null(strstr(r.out, "...-event-channel-churn/threads=1"));
+    assert_non_null(strstr(r.out, "...nd-event-channel-churn/threads=1"));
     free_result(&r);
 
     /* A folder against itself: nothing significant; the same revision is
@@ -556,7 +556,7 @@ static void test_default_out_dir(void **state)
     assert_nonempty_file(path, "compare.txt");
 }
 
-/* Fixture A cut to 3 repetitions a run: the exact test cannot go below
+/* Fixture A cut to 3 processes a run: the exact test cannot go below
  * p = 2 / C(6, 3) = 0.1, and the text must say so. */
 static void test_too_few_repetitions(void **state)
 {
@@ -581,11 +581,155 @@ static void test_too_few_repetitions(void **state)
     res = run_compare(dir, dir, "--no-out", NULL);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "warning: 11 comparisons have too few "
-                                    "repetitions"));
+                                    "processes"));
     free_result(&res);
-    res = run_compare(dir, FIX_B, "--no-out", NULL);   /* 3 and 7: fine */
+    /* 3 and 7: p can reach 2 / C(10, 3) = 0.017, but not 0.05 / 9, the
+     * first step of Holm's adjustment over the 9 rows tested. */
+    res = run_compare(dir, FIX_B, "--no-out", NULL);
     assert_null(strstr(res.out, "too few"));
+    assert_non_null(strstr(res.out, "warning: none of the 9 rows tested can "
+                                    "be significant after Holm's"));
     free_result(&res);
+}
+
+/* ---- the unit of replication ---- */
+
+/* "[v0, v0 + step, ...]", N values. */
+static void values_text(char *buf, size_t len, double v0, double step,
+                        int n)
+{
+    size_t at = (size_t)snprintf(buf, len, "[");
+
+    for (int i = 0; i < n && at < len; i++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%.2f", i ? ", " : "",
+                               v0 + step * i);
+    if (at < len)
+        snprintf(buf + at, len - at, "]");
+}
+
+/* One run of experiment "e": its id, its unit ("process", "repetition",
+ * or NULL for none, as results from before the suite spread points over
+ * processes) and its ns_per_op samples. */
+static void put_run(FILE *f, bool first, const char *id, const char *unit,
+                    double v0, double step, int n)
+{
+    char values[1024];
+
+    values_text(values, sizeof(values), v0, step, n);
+    fprintf(f, "%s{\"id\": \"e/%s\", %s%s%s\"samples\": {\"ns_per_op\": %s}}",
+            first ? "" : ", ", id, unit ? "\"sample_unit\": \"" : "",
+            unit ? unit : "", unit ? "\", " : "", values);
+}
+
+/*
+ * A side of the hand-made pair: two runs spread over 5 processes a side
+ * (one changed by 10% beyond any overlap, one not), and runs whose
+ * repetitions all come from one process: their medians 17% apart, the
+ * repetitions far from overlapping, as two runs 25 s apart on a busy
+ * machine gave for the same code.
+ */
+static void write_units_side(const char *dir, bool b)
+{
+    char path[300];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/results.json", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"format\": \"xheap-results 1\", \"git_revision\": \"r1\", "
+          "\"experiments\": [{\"name\": \"e\", \"runs\": [", f);
+    put_run(f, true, "changed", "process", b ? 110 : 100, 1, 5);
+    put_run(f, false, "same", "process", b ? 101 : 100, 2, 5);
+    for (int i = 0; i < 6; i++) {
+        char id[32];
+
+        snprintf(id, sizeof(id), "pseudo%d", i);
+        put_run(f, false, id, "repetition", b ? 117 : 100, 0.1, 10);
+    }
+    put_run(f, false, "old", NULL, b ? 117 : 100, 0.1, 10);
+    put_run(f, false, "mixed", b ? "repetition" : "process", b ? 117 : 100,
+            0.1, 10);
+    fputs("]}]}\n", f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static json_t *units_compare(char *text, size_t len)
+{
+    char a[256], b[256], json[300];
+    struct result r;
+    json_t *doc;
+
+    snprintf(a, sizeof(a), "%s/units-a", tmp);
+    snprintf(b, sizeof(b), "%s/units-b", tmp);
+    snprintf(json, sizeof(json), "%s/units.json", tmp);
+    if (mkdir(a, 0755) == 0 && mkdir(b, 0755) == 0) {
+        write_units_side(a, false);
+        write_units_side(b, true);
+    }
+    r = run_compare(a, b, "--no-out", "--json", json, NULL);
+    assert_int_equal(r.status, 0);
+    snprintf(text, len, "%s", r.out);
+    free_result(&r);
+    doc = json_load_file(json, 0, NULL);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* Repetitions inside one process are pseudo-replicates: however far apart
+ * two runs' repetitions lie, no p-value is computed from them, and they
+ * count neither as tested nor in Holm's adjustment. */
+static void test_one_process_is_not_tested(void **state)
+{
+    char text[8192];
+    json_t *doc = units_compare(text, sizeof(text)), *row;
+    const char *ids[] = { "e/pseudo0", "e/pseudo5", "e/old", "e/mixed" };
+
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        row = find_row(doc, ids[i], "ns_per_op");
+        assert_string_equal(json_string_value(json_object_get(row, "kind")),
+                            "untestable");
+        assert_false(json_is_true(json_object_get(row, "significant")));
+        assert_true(json_is_null(json_object_get(row, "p")));
+        assert_true(json_is_null(json_object_get(row, "change_ci95")));
+        /* the change is still shown: 17% */
+        assert_near(json_number_value(json_object_get(row, "change")),
+                    117.45 / 100.45 - 1, 1e-9);
+    }
+    assert_string_equal(json_string_value(json_object_get(find_row(doc,
+        "e/pseudo0", "ns_per_op"), "untestable")), "one process a side");
+    assert_string_equal(json_string_value(json_object_get(find_row(doc,
+        "e/mixed", "ns_per_op"), "untestable")), "one process in B");
+    assert_int_equal(json_integer_value(json_object_get(doc, "untestable")),
+                     8);
+    /* The summary says so, and counts only the tested rows. */
+    assert_non_null(strstr(text, "8 rows not testable: one process a side"));
+    assert_non_null(strstr(text, "Significant changes: 1 of 2 metrics "
+                                 "tested"));
+    json_decref(doc);
+}
+
+/* Processes that differ clearly, 5 a side, are significant; Holm's
+ * adjustment still applies, over the 2 rows tested and no others. */
+static void test_processes_are_tested(void **state)
+{
+    char text[8192];
+    json_t *doc = units_compare(text, sizeof(text)), *row;
+
+    row = find_row(doc, "e/changed", "ns_per_op");
+    assert_string_equal(json_string_value(json_object_get(row, "kind")),
+                        "tested");
+    assert_string_equal(json_string_value(json_object_get(
+        json_object_get(row, "a"), "unit")), "process");
+    /* 5 against 5, disjoint: exact p = 2 / C(10, 5); times m = 2. */
+    assert_near(json_number_value(json_object_get(row, "p")), 2.0 / 252,
+                1e-9);
+    assert_near(json_number_value(json_object_get(row, "p_holm")),
+                2 * 2.0 / 252, 1e-9);
+    assert_true(json_is_true(json_object_get(row, "significant")));
+    /* Interleaved processes: no change. */
+    assert_false(significant(doc, "e/same", "ns_per_op"));
+    assert_true(row_number(doc, "e/same", "ns_per_op", "p_holm") > 0.05);
+    json_decref(doc);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,
@@ -617,6 +761,8 @@ int main(void)
         cmocka_unit_test(test_too_few_repetitions),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_quick_against_full),
+        cmocka_unit_test(test_one_process_is_not_tested),
+        cmocka_unit_test(test_processes_are_tested),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -5,7 +5,11 @@
  * Q1's sizes) the two 95% intervals overlap; an answer "not resolvable
  * here (below X ns)" stands for the interval [-X, X]; an answer that says
  * it is unreliable on this machine claims nothing and is counted apart.
- * And `xheap compare` between the two finds no significant change.
+ * And `xheap compare` between the two finds no significant change among
+ * the rows it can test (one sample per process on both sides: Q1's
+ * alternated points, each point's absolute time and its paired
+ * difference); rows whose repetitions share one process are untestable
+ * there (docs/compare.md) and counted apart.
  *
  * Which suite: XHEAP_REPLICATION=q1 (default, in make test: the
  * experiments of question 1, whose answer is a difference of a few ns),
@@ -180,9 +184,11 @@ static void check_answers(const json_t *a1, const json_t *a2, struct tally *t)
     assert_int_equal(json_array_size(a1), json_array_size(a2));
 }
 
-/* `xheap compare`: the rows it calls significant, printed; how many. */
+/* `xheap compare`: the rows it calls significant, printed; how many. It
+ * must have tested some: a check that compared nothing would pass. */
 static unsigned significant_changes(const char *d1, const char *d2)
 {
+    unsigned tested = 0;
     char cmd[2200];
     json_error_t err;
     json_t *j, *row, *rows;
@@ -199,15 +205,27 @@ static unsigned significant_changes(const char *d1, const char *d2)
     if (!j)
         fail_msg("xheap compare --json: %s", err.text);
     rows = json_object_get(j, "comparisons");
-    json_array_foreach(rows, i, row)
+    json_array_foreach(rows, i, row) {
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+
+        tested += kind && strcmp(kind, "tested") == 0;
         if (json_is_true(json_object_get(row, "significant"))) {
-            printf("  compare: %s %s changed %+.1f%% (p = %.3g)\n",
-                   json_string_value(json_object_get(row, "run")),
+            printf("  compare: %s %s changed %+.1f%% (p = %.3g, Holm "
+                   "%.3g)\n", json_string_value(json_object_get(row, "run")),
                    json_string_value(json_object_get(row, "metric")),
-                   100 * num(row, "change"), num(row, "p"));
+                   100 * num(row, "change"), num(row, "p"),
+                   num(row, "p_holm"));
             n++;
         }
+    }
+    printf("  compare: %u rows tested, %lld not testable (one process a "
+           "side)\n", tested,
+           (long long)json_integer_value(json_object_get(j, "untestable")));
+    /* such as: too few processes for any row to reach significance */
+    json_array_foreach(json_object_get(j, "warnings"), i, row)
+        printf("  compare: warning: %s\n", json_string_value(row));
     json_decref(j);
+    assert_true(tested > 0);
     return n;
 }
 

@@ -1,8 +1,9 @@
 /*
  * xheap compare DIR_A DIR_B: two results folders, run by run and metric by
- * metric. Repeated metrics ("samples") get medians, the relative change, a
- * Mann-Whitney p-value and a bootstrap interval; single values ("metrics")
- * get the change only. The text fits an email; --out keeps it with a CSV
+ * metric. Repeated metrics ("samples") get medians and the relative change;
+ * those with one sample per process on both sides also a Mann-Whitney
+ * p-value and a bootstrap interval; single values ("metrics") get the
+ * change only. The text fits an email; --out keeps it with a CSV
  * and a gnuplot figure, --json gives it to scripts. See docs/compare.md.
  *
  * This file: the options and the flow. compare_load.c reads the two sides,
@@ -35,11 +36,17 @@ static const char compare_usage[] =
     "                     [--out DIR | --no-out] [--all]\n"
     "\n"
     "Compares two results folders (xheap run): runs are matched by id; for\n"
-    "every metric both have, prints the medians A and B, the change B/A - 1,\n"
-    "and for repeated metrics the two-sided Mann-Whitney U p-value. A change\n"
-    "is 'significant' when p < alpha and |change| >= the noise floor. Then\n"
-    "the geometric mean of B/A per metric and the runs found on one side\n"
-    "only.\n"
+    "every metric both have, prints the medians A and B and the change\n"
+    "B/A - 1. The process is the unit of replication: a metric is tested\n"
+    "only where both sides have one sample per process (results.json's\n"
+    "\"sample_unit\": \"process\": the suite's alternated points), by the\n"
+    "two-sided Mann-Whitney U test over the processes, Holm-adjusted for\n"
+    "the rows tested; it is 'significant' when that p < alpha and |change|\n"
+    ">= the noise floor. Where a side holds its repetitions in one process,\n"
+    "they are pseudo-replicates that cannot show the drift between two\n"
+    "runs: the row is 'untestable' (one process a side), gets no p-value,\n"
+    "and is left out of the count; the summary says how many. Then the\n"
+    "geometric mean of B/A per metric and the runs found on one side only.\n"
     "DIR may also name a results.json file. Works across machines; differing\n"
     "CPUs or page sizes are warned about.\n"
     "\n"

@@ -90,14 +90,26 @@ static void collect_replay(json_t *run, const json_t *j)
     };
     json_t *samples = json_object(), *ns = json_array(), *metrics = json_object();
     json_t *reps = json_object_get(j, "repetitions"), *rep;
+    json_t *diff = json_array();
     size_t i;
 
-    /* A repetition that lost the CPU (clean.h) is no sample. */
+    /* A repetition that lost the CPU (clean.h) is no sample. An alternated
+     * point's repetitions are its processes, each with its median paired
+     * difference (rounds.c): the samples compare tests for a change of
+     * the difference itself (docs/compare.md). */
     json_array_foreach(reps, i, rep)
         if (json_is_number(json_object_get(rep, "ns_per_op")) &&
-            !json_is_true(json_object_get(rep, "contaminated")))
+            !json_is_true(json_object_get(rep, "contaminated"))) {
             json_array_append(ns, json_object_get(rep, "ns_per_op"));
+            if (json_is_number(json_object_get(rep, "difference_ns")))
+                json_array_append(diff, json_object_get(rep,
+                                                        "difference_ns"));
+        }
     json_object_set_new(samples, "ns_per_op", ns);
+    if (json_array_size(diff))
+        json_object_set_new(samples, "paired_diff_ns", diff);
+    else
+        json_decref(diff);
     for (i = 0; i < sizeof keep / sizeof keep[0]; i++)
         put_metric(metrics, keep[i].name, jpath(j, keep[i].path));
     put_metric(metrics, "excluded", jpath(j, "excluded_repetitions"));
@@ -109,6 +121,14 @@ static void collect_replay(json_t *run, const json_t *j)
     json_object_set(metrics, "counters", json_object_get(j, "counters"));
     json_object_set_new(run, "samples", samples);
     json_object_set_new(run, "metrics", metrics);
+    /* Each sample a process of its own where the suite spread the point
+     * over processes (rounds.h: "processes" in the combined JSON); else
+     * every repetition came from one process. compare tests only the
+     * first kind (docs/compare.md). */
+    json_object_set_new(run, "sample_unit", json_string(
+        json_object_get(j, "processes") ||
+        json_object_get(json_object_get(j, "alternation"), "processes")
+            ? "process" : "repetition"));
 }
 
 static void collect_access(json_t *run, const json_t *j)

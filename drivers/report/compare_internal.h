@@ -41,8 +41,19 @@ struct side {
     struct run_ref **by_id;       /* sorted by id, for matching */
 };
 
+/*
+ * What a row can claim. A run's samples are one per process where the
+ * suite spread the point over processes ("sample_unit": "process" in
+ * results.json: an alternated point's process medians, or a point that
+ * alternates across processes, one repetition each); otherwise one process
+ * holds every repetition. Only the first kind is tested: the process is
+ * the unit of replication (rounds.h), and repetitions inside one process
+ * share its layout and the machine's state of the moment, so their spread
+ * says nothing of the drift between two runs (docs/compare.md).
+ */
 enum row_kind {
-    ROW_TESTED,                   /* repetitions on both sides */
+    ROW_TESTED,                   /* one sample per process on both sides */
+    ROW_UNTESTABLE,               /* repetitions of one process on a side */
     ROW_SINGLE,                   /* a single value on at least one side */
     ROW_ONE_SIDED,                /* the metric is missing on one side */
 };
@@ -58,6 +69,7 @@ struct row {
     double p;                     /* NAN unless tested */
     double p_holm;                /* p adjusted for the rows tested (Holm) */
     bool exact, significant;
+    bool one_process_a, one_process_b;   /* ROW_UNTESTABLE: which sides */
 };
 
 /* The geometric mean of B/A for one metric over the tested rows. */

@@ -243,10 +243,10 @@ void compare_machine_warnings(struct comparison *c)
     char pa[32], pb[32];
 
     if (!json_is_object(ma) || !json_is_object(mb)) {
-        compare_warn(c, "%s no \"machine\" description: cannot tell "
+        compare_warn(c, "%s \"machine\" description: cannot tell "
                      "whether the machines differ",
-                     json_is_object(ma) ? "B has" :
-                     json_is_object(mb) ? "A has" : "neither side has");
+                     json_is_object(ma) ? "B has no" :
+                     json_is_object(mb) ? "A has no" : "neither side has a");
         return;
     }
     if (differ(ma, mb, "arch"))

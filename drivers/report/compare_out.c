@@ -50,8 +50,8 @@ static void csv_num(FILE *f, double v)
 static const char *kind_name(enum row_kind k)
 {
     static const char *const names[] = {
-        [ROW_TESTED] = "tested", [ROW_SINGLE] = "single",
-        [ROW_ONE_SIDED] = "one-sided",
+        [ROW_TESTED] = "tested", [ROW_UNTESTABLE] = "untestable",
+        [ROW_SINGLE] = "single", [ROW_ONE_SIDED] = "one-sided",
     };
     return names_of(names, NAMES_COUNT(names), k);
 }
@@ -127,16 +127,34 @@ static json_t *side_json(const struct side *s)
     return o;
 }
 
+/* What a side's n counts: processes (one sample each) or the repetitions
+ * of one process; null for single values. */
+static json_t *unit_json(const struct row *r, bool one_process)
+{
+    if (r->kind == ROW_TESTED)
+        return json_string("process");
+    if (r->kind == ROW_UNTESTABLE)
+        return json_string(one_process ? "repetition" : "process");
+    return json_null();
+}
+
 static json_t *row_json(const struct row *r)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:o, s:I}, s:{s:o, s:I}}",
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:{s:o, s:I, s:o}, "
+                          "s:{s:o, s:I, s:o}}",
         "experiment", r->run->experiment, "run", r->run->id,
         "metric", r->metric, "kind", kind_name(r->kind),
         "a", "median", num_or_null(r->a), "n", (json_int_t)r->na,
-        "b", "median", num_or_null(r->b), "n", (json_int_t)r->nb);
+        "unit", unit_json(r, r->one_process_a),
+        "b", "median", num_or_null(r->b), "n", (json_int_t)r->nb,
+        "unit", unit_json(r, r->one_process_b));
 
     if (!o)
         return NULL;
+    if (r->kind == ROW_UNTESTABLE)
+        json_object_set_new(o, "untestable", json_string(
+            r->one_process_a && r->one_process_b ? "one process a side" :
+            r->one_process_a ? "one process in A" : "one process in B"));
     json_object_set_new(o, "change", num_or_null(r->change));
     json_object_set_new(o, "change_ci95", isnan(r->ci_lo) ? json_null() :
                         json_pack("[f, f]", r->ci_lo, r->ci_hi));
@@ -161,9 +179,13 @@ static json_t *only_json(const struct side *s)
 static json_t *compare_json(const struct comparison *c)
 {
     json_t *rows = json_array(), *geo = json_array(), *warns = json_array();
+    json_t *doc;
+    json_int_t untestable = 0;
 
-    for (size_t i = 0; i < c->n_rows; i++)
+    for (size_t i = 0; i < c->n_rows; i++) {
         json_array_append_new(rows, row_json(&c->rows[i]));
+        untestable += c->rows[i].kind == ROW_UNTESTABLE;
+    }
     for (size_t i = 0; i < c->n_geo; i++)
         json_array_append_new(geo, json_pack("{s:s, s:I, s:o, s:I, s:I}",
             "metric", c->geo[i].metric, "runs", (json_int_t)c->geo[i].used,
@@ -172,11 +194,14 @@ static json_t *compare_json(const struct comparison *c)
             "significant_down", (json_int_t)c->geo[i].down));
     for (size_t i = 0; i < c->n_warnings; i++)
         json_array_append_new(warns, json_string(c->warnings[i]));
-    return json_pack("{s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o, s:o}",
+    doc = json_pack("{s:s, s:o, s:o, s:f, s:f, s:o, s:o, s:o, s:o, s:o}",
         "format", COMPARE_FORMAT, "a", side_json(&c->a), "b", side_json(&c->b),
         "alpha", c->o->alpha, "noise_floor", c->o->floor, "warnings", warns,
         "comparisons", rows, "geomean", geo,
         "only_a", only_json(&c->a), "only_b", only_json(&c->b));
+    if (doc)
+        json_object_set_new(doc, "untestable", json_integer(untestable));
+    return doc;
 }
 
 /* ---- output files and the figure ---- */
@@ -307,8 +332,8 @@ static int write_figure(const struct comparison *c, const char *dir)
     n = write_figure_csv(f, c);
     fclose(f);
     if (n == 0) {
-        fprintf(stderr, "xheap compare: no run has repetitions of %s on both "
-                "sides; no figure\n", c->figure_metric);
+        fprintf(stderr, "xheap compare: no run has %s from several processes "
+                "on both sides; no figure\n", c->figure_metric);
         ret = 0;
     } else if (asprintf(&path, "%s/compare_%s.csv", dir,
                         c->figure_metric) >= 0 &&

@@ -1,8 +1,10 @@
 /*
- * xheap compare: the rows. Repeated metrics ("samples") get medians, the
- * relative change, a Mann-Whitney p-value and a bootstrap interval; single
- * values ("metrics") get the change only. Then the geometric mean of B/A
- * per metric.
+ * xheap compare: the rows. Repeated metrics ("samples") get medians and the
+ * relative change; where both sides have one sample per process, also a
+ * Mann-Whitney p-value over the processes and a bootstrap interval, where a
+ * side holds its repetitions in one process, nothing more ("not testable":
+ * compare_internal.h says why). Single values ("metrics") get the change
+ * only. Then the geometric mean of B/A per metric.
  */
 #include <jansson.h>
 #include <math.h>
@@ -19,7 +21,18 @@ struct values {
     double *x;
     size_t n;
     bool repeated;                /* from "samples" */
+    bool per_process;             /* each sample from a process of its own */
 };
+
+/* The run's "sample_unit" (docs/results.md): "process" when each sample
+ * is a process of its own; anything else, or none (results from before
+ * the suite spread points over processes), is one process. */
+static bool per_process(json_t *run)
+{
+    const char *unit = json_text(run, "sample_unit");
+
+    return unit && strcmp(unit, "process") == 0;
+}
 
 bool compare_wanted(const struct opts *o, const char *metric)
 {
@@ -39,7 +52,7 @@ static int get_values(json_t *run, const char *metric, struct values *v)
     json_t *x;
     size_t i;
 
-    *v = (struct values){ NULL, 0, false };
+    *v = (struct values){ NULL, 0, false, per_process(run) };
     v->x = malloc((json_array_size(arr) + 1) * sizeof(*v->x));
     if (!v->x)
         return -1;
@@ -94,10 +107,18 @@ static void fill_row(struct row *r, const struct values *va,
         return;
     }
     r->change = rel_change(r->a, r->b);
-    if (va->repeated && vb->repeated)
-        test_row(r, va, vb, o);
-    else
+    if (!va->repeated || !vb->repeated) {
         r->kind = ROW_SINGLE;
+    } else if (va->per_process && vb->per_process) {
+        test_row(r, va, vb, o);
+    } else {
+        /* Pseudo-replicates: a p-value over them would measure one
+         * process's steadiness and call the drift between two runs (17%
+         * here, 25 s apart) a change. */
+        r->kind = ROW_UNTESTABLE;
+        r->one_process_a = !va->per_process;
+        r->one_process_b = !vb->per_process;
+    }
 }
 
 static struct row *new_row(struct comparison *c)
@@ -253,7 +274,15 @@ static struct geo *find_geo(struct comparison *c, const char *metric)
     return NULL;
 }
 
-/* The geometric mean of B/A per tested metric, in order of appearance. */
+/* Rows with medians of repetitions on both sides, tested or not. */
+static bool repeated_row(const struct row *r)
+{
+    return r->kind == ROW_TESTED || r->kind == ROW_UNTESTABLE;
+}
+
+/* The geometric mean of B/A per repeated metric, in order of appearance:
+ * a description of the two runs, tested or not (the significant rows
+ * behind it are counted). */
 int compare_geo(struct comparison *c)
 {
     double *num = malloc((c->n_rows + 1) * sizeof(*num));
@@ -270,14 +299,14 @@ int compare_geo(struct comparison *c)
         struct geo *g;
         size_t n = 0;
 
-        if (r->kind != ROW_TESTED || find_geo(c, r->metric))
+        if (!repeated_row(r) || find_geo(c, r->metric))
             continue;
         g = &c->geo[c->n_geo++];
         g->metric = r->metric;
         for (size_t j = i; j < c->n_rows; j++) {
             const struct row *s = &c->rows[j];
 
-            if (s->kind != ROW_TESTED || strcmp(s->metric, r->metric) != 0)
+            if (!repeated_row(s) || strcmp(s->metric, r->metric) != 0)
                 continue;
             num[n] = s->b;
             den[n++] = s->a;
@@ -303,27 +332,51 @@ static double smallest_p(size_t na, size_t nb)
     return fmin(1, 2 / ways);
 }
 
-/* With 3 repetitions a side, p >= 0.1 whatever the data: say so rather
- * than let "-" read as "no change". */
+/* The smallest p a tested row can give: 0 (as good as) past the exact
+ * range, where processes are many. */
+static double row_smallest_p(const struct row *r)
+{
+    return r->exact ? smallest_p(r->na, r->nb) : 0;
+}
+
+/*
+ * With 3 processes a side, p >= 0.1 whatever the data: say so rather than
+ * let "-" read as "no change". And Holm's first step asks the smallest p
+ * to be below alpha / m: with 5 processes a side (p >= 0.0079) and 7 or
+ * more rows tested, nothing can be significant at 0.05, which the text
+ * says too.
+ */
 void compare_repetition_warning(struct comparison *c)
 {
-    size_t n = 0, na = 0, nb = 0;
+    size_t n = 0, na = 0, nb = 0, m = 0, ba = 0, bb = 0;
+    double best = 1;
 
     for (size_t i = 0; i < c->n_rows; i++) {
         const struct row *r = &c->rows[i];
 
-        if (r->kind == ROW_TESTED && r->exact &&
-            smallest_p(r->na, r->nb) >= c->o->alpha) {
-            if (n++ == 0) {
-                na = r->na;
-                nb = r->nb;
-            }
+        if (r->kind != ROW_TESTED)
+            continue;
+        if (m++ == 0 || row_smallest_p(r) < best) {
+            best = row_smallest_p(r);
+            ba = r->na;
+            bb = r->nb;
+        }
+        if (r->exact && smallest_p(r->na, r->nb) >= c->o->alpha &&
+            n++ == 0) {
+            na = r->na;
+            nb = r->nb;
         }
     }
+    if (n < m && m > 1 && best * (double)m >= c->o->alpha)
+        compare_warn(c, "none of the %zu rows tested can be significant "
+                     "after Holm's adjustment: the smallest p their "
+                     "processes allow (%.3g, with %zu and %zu) times %zu is "
+                     ">= %g; \"-\" there means \"cannot tell\"; run more "
+                     "processes", m, best, ba, bb, m, c->o->alpha);
     if (n)
-        compare_warn(c, "%zu comparisons have too few repetitions to ever "
+        compare_warn(c, "%zu comparisons have too few processes to ever "
                      "reach p < %g (with %zu and %zu, p >= %.3g): \"-\" "
-                     "there means \"cannot tell\"; run more repetitions", n,
+                     "there means \"cannot tell\"; run more processes", n,
                      c->o->alpha, na, nb, smallest_p(na, nb));
 }
 

@@ -140,7 +140,7 @@ static void print_side(FILE *f, const struct side *s)
 
 static void print_header(FILE *f, const struct comparison *c)
 {
-    char text[640];
+    char text[1024];
 
     fputs("xheap compare: B against A\n\n", f);
     print_side(f, &c->a);
@@ -151,12 +151,16 @@ static void print_header(FILE *f, const struct comparison *c)
     if (c->n_warnings)
         fputc('\n', f);
     snprintf(text, sizeof(text),
-             "A and B are medians of the repetitions; change is B/A - 1. "
-             "p: two-sided Mann-Whitney U test on the repetitions (exact "
-             "while both sides have at most %d). \"significant\": p, "
-             "Holm-adjusted for the rows tested, < %g "
-             "and |change| >= %g%%; \"- (<%g%%)\": p < %g but the change is "
-             "below that noise floor. Values without repetitions get no test.",
+             "A and B are medians of the samples; change is B/A - 1. A run "
+             "spread over processes has one sample per process (its median), "
+             "and the process is the unit: p is the two-sided Mann-Whitney U "
+             "test over the processes (exact while both sides have at most "
+             "%d). \"significant\": p, Holm-adjusted for the rows tested, < "
+             "%g and |change| >= %g%%; \"- (<%g%%)\": p < %g but the change "
+             "is below that noise floor. \"untestable\": a side holds its "
+             "repetitions in one process, whose spread cannot show the drift "
+             "between two runs; not counted. Values without repetitions get "
+             "no test.",
              STATS_MW_EXACT_MAX, c->o->alpha, c->o->floor * 100,
              c->o->floor * 100, c->o->alpha);
     wrap(f, "", "", text);
@@ -186,18 +190,37 @@ static void print_experiment(FILE *f, const struct run_ref *r)
             VALUE_WIDTH, "A", VALUE_WIDTH, "B", "change", "p");
 }
 
-/* The run's line: its id and, when tested, the repetitions of each side. */
+/* "7 processes", or "1 process x 7" (its repetitions). */
+static void sample_text(char *buf, size_t len, size_t n, bool one_process)
+{
+    if (one_process)
+        snprintf(buf, len, "1 process x %zu", n);
+    else
+        snprintf(buf, len, "%zu process%s", n, n == 1 ? "" : "es");
+}
+
+/* The run's line: its id and, when repeated, the samples of each side and
+ * what they are. */
 static void print_run(FILE *f, const struct comparison *c, size_t first)
 {
     const struct row *r = &c->rows[first];
-    char reps[48] = "", id[TEXT_WIDTH + 1];
+    char reps[96] = "", id[TEXT_WIDTH + 1], na[32], nb[32];
 
-    for (size_t i = first; i < c->n_rows && c->rows[i].run == r->run; i++)
-        if (c->rows[i].kind == ROW_TESTED) {
-            snprintf(reps, sizeof(reps), "  (%zu and %zu repetitions)",
-                     c->rows[i].na, c->rows[i].nb);
+    for (size_t i = first; i < c->n_rows && c->rows[i].run == r->run; i++) {
+        const struct row *s = &c->rows[i];
+
+        if (s->kind == ROW_TESTED) {
+            snprintf(reps, sizeof(reps), "  (%zu and %zu processes)", s->na,
+                     s->nb);
             break;
         }
+        if (s->kind == ROW_UNTESTABLE) {
+            sample_text(na, sizeof(na), s->na, s->one_process_a);
+            sample_text(nb, sizeof(nb), s->nb, s->one_process_b);
+            snprintf(reps, sizeof(reps), "  (A %s, B %s)", na, nb);
+            break;
+        }
+    }
     compare_trunc_middle(id, TEXT_WIDTH - 2 - strlen(reps),
                          relative_id(r->run));
     fprintf(f, "  %s%s\n", id, reps);
@@ -212,6 +235,8 @@ static void verdict(char *buf, size_t len, const struct row *r,
         snprintf(buf, len, "only in %c", r->na ? 'A' : 'B');
     else if (r->kind == ROW_SINGLE)
         snprintf(buf, len, "%s", "");
+    else if (r->kind == ROW_UNTESTABLE)
+        snprintf(buf, len, "untestable");
     else if (r->significant)
         snprintf(buf, len, "significant");
     else if (r->p_holm < o->alpha)
@@ -256,11 +281,35 @@ static void print_rows(FILE *f, const struct comparison *c)
     }
 }
 
+static size_t untestable(const struct comparison *c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < c->n_rows; i++)
+        n += c->rows[i].kind == ROW_UNTESTABLE;
+    return n;
+}
+
+/* "N rows not testable: ...", the summary's line for them; empty when
+ * there are none. */
+static void untestable_line(char *buf, size_t len, const struct comparison *c)
+{
+    size_t n = untestable(c);
+
+    if (n == 0)
+        snprintf(buf, len, "%s", "");
+    else
+        snprintf(buf, len, " %zu row%s not testable: one process a side "
+                 "(repetitions inside one process are pseudo-replicates; "
+                 "left out of the count).", n, n == 1 ? "" : "s");
+}
+
 static void print_summary(FILE *f, const struct comparison *c)
 {
     size_t tested = 0, sig = 0, up = 0, single = 0, changed = 0;
-    char text[512];
+    char text[768], not_testable[256];
 
+    untestable_line(not_testable, sizeof(not_testable), c);
     for (size_t i = 0; i < c->n_rows; i++) {
         const struct row *r = &c->rows[i];
 
@@ -271,9 +320,9 @@ static void print_summary(FILE *f, const struct comparison *c)
         changed += r->kind == ROW_SINGLE && fabs(r->change) >= c->o->floor;
     }
     snprintf(text, sizeof(text), "Summary: %zu metrics tested, %zu "
-             "significant (%zu higher in B, %zu lower); %zu single values, "
+             "significant (%zu higher in B, %zu lower);%s %zu single values, "
              "%zu of them changed by %g%% or more.", tested, sig, up,
-             sig - up, single, changed, c->o->floor * 100);
+             sig - up, not_testable, single, changed, c->o->floor * 100);
     fputc('\n', f);
     wrap(f, "", "", text);
 }
@@ -323,7 +372,7 @@ static void print_only(FILE *f, const struct side *s)
 /* The summary's header: the sides, the warnings, and the rule in short. */
 static void print_summary_header(FILE *f, const struct comparison *c)
 {
-    char text[320];
+    char text[512];
 
     fputs("xheap compare: B against A (summary; --all for every row)\n\n",
           f);
@@ -334,9 +383,10 @@ static void print_summary_header(FILE *f, const struct comparison *c)
         wrap(f, "warning: ", "  ", c->warnings[i]);
     if (c->n_warnings)
         fputc('\n', f);
-    snprintf(text, sizeof(text), "Medians of the repetitions; change is "
-             "B/A - 1; significant: two-sided Mann-Whitney p < %g and "
-             "|change| >= %g%%.", c->o->alpha, c->o->floor * 100);
+    snprintf(text, sizeof(text), "Medians; change is B/A - 1; significant: "
+             "two-sided Mann-Whitney over processes (one sample each), "
+             "Holm-adjusted p < %g and |change| >= %g%%.", c->o->alpha,
+             c->o->floor * 100);
     wrap(f, "", "", text);
 }
 
@@ -357,13 +407,16 @@ static void print_significant(FILE *f, const struct row *r)
 
 static void print_summary_rows(FILE *f, const struct comparison *c)
 {
-    size_t tested = 0, sig = 0, shown = 0;
+    size_t tested = 0, sig = 0, shown = 0, n = untestable(c);
 
     for (size_t i = 0; i < c->n_rows; i++) {
         tested += c->rows[i].kind == ROW_TESTED;
         sig += c->rows[i].significant;
     }
     fputc('\n', f);
+    if (n)
+        fprintf(f, "%zu row%s not testable: one process a side (--all lists "
+                "them).\n", n, n == 1 ? "" : "s");
     if (sig == 0) {
         fprintf(f, "No significant change in %zu metric%s tested.\n", tested,
                 tested == 1 ? "" : "s");

@@ -377,6 +377,10 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
             kept_rounds += p[i].n;
         if (rep && good(&p[i])) {
             json_object_set_new(rep, "ns_per_op", json_real(a[i]));
+            /* and its median paired difference, for xheap compare */
+            memcpy(copy, p[i].d, p[i].n * sizeof *copy);
+            json_object_set_new(rep, "difference_ns",
+                                json_real(median_sorting(copy, p[i].n)));
             json_object_set_new(rep, "contaminated", json_false());
             json_array_append_new(reps, rep);
         } else {
