@@ -8,6 +8,7 @@
 
 #include "drivers/measure/args.h"
 #include "drivers/measure/baseline.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/replay_internal.h"
 
 #define DEFAULT_MIN_ROUNDS  6      /* the fewest with a 95% median interval */
@@ -35,6 +36,7 @@ int alternate_add(struct alternate *a, const char *backend,
     s = &a->side[a->n_sides++];
     memset(s, 0, sizeof(*s));
     snprintf(s->backend, sizeof(s->backend), "%s", backend);
+    snprintf(s->label, sizeof(s->label), "%s", backend);
     s->cfg = *cfg;
     s->delay_ns = delay_ns;
     return 0;
@@ -112,24 +114,35 @@ static void draw_order(uint8_t *order, unsigned n, uint64_t *state)
     }
 }
 
+/* The engine's model is the side's: its heap, and the page size the
+ * replayer touches blocks by. */
 static void use_side(struct engine *e, const struct alt_side *s)
 {
     e->backend = s->backend;
     e->cfg = &s->cfg;
+    e->page = s->cfg.page_size;
     e->delay_iters = s->delay_iters;
 }
 
-/* Paired differences of side I against side 0 over the clean rounds. */
+static void median_interval(double *v, unsigned n, struct stats_interval *ci)
+{
+    if (n == 0 || stats_median_ci(v, n, STATS_LEVEL95, ci) != 0)
+        *ci = (struct stats_interval){ NAN, NAN, NAN, 0 };
+}
+
+/* Paired differences and ratios of side I against side 0 over the clean
+ * rounds: each round's two passes are one pair. */
 static void side_interval(struct alternate *a, unsigned i)
 {
     struct alt_side *s = &a->side[i];
-    double d[a->clean ? a->clean : 1];
+    double d[a->clean ? a->clean : 1], q[a->clean ? a->clean : 1];
 
-    for (unsigned k = 0; k < a->clean; k++)
+    for (unsigned k = 0; k < a->clean; k++) {
         d[k] = s->ns[k] - a->side[0].ns[k];
-    if (a->clean == 0 ||
-        stats_median_ci(d, a->clean, STATS_LEVEL95, &s->diff) != 0)
-        s->diff = (struct stats_interval){ NAN, NAN, NAN, 0 };
+        q[k] = a->side[0].ns[k] > 0 ? s->ns[k] / a->side[0].ns[k] : NAN;
+    }
+    median_interval(d, a->clean, &s->diff);
+    median_interval(q, a->clean, &s->ratio);
 }
 
 /* Whether every difference's interval is as narrow as asked. */
@@ -259,6 +272,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
     }
     e->backend = backend0;
     e->cfg = cfg0;
+    e->page = cfg0->page_size;
     e->delay_iters = 0;
     for (unsigned i = 1; i < a->n_sides; i++)
         side_interval(a, i);
@@ -272,26 +286,38 @@ static json_t *num_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+static json_t *interval_json(const struct stats_interval *ci, unsigned n)
+{
+    return json_pack("{s:o, s:o, s:o, s:f, s:I}", "estimate",
+                     num_or_null(ci->estimate), "ci_low", num_or_null(ci->lo),
+                     "ci_high", num_or_null(ci->hi), "level", ci->level,
+                     "n", (json_int_t)n);
+}
+
+/* A side: its backend and model (every knob, as the run's "config" has
+ * them), its clean rounds, and against side 0 its paired difference and
+ * ratio. */
 static json_t *side_json(const struct alternate *a, unsigned i)
 {
     const struct alt_side *s = &a->side[i];
-    json_t *ns = json_array();
+    json_t *ns = json_array(), *cfg = json_object();
     json_t *o;
 
     for (unsigned k = 0; k < a->clean; k++)
         json_array_append_new(ns, json_real(s->ns[k]));
-    o = json_pack("{s:s, s:o, s:o, s:I, s:o}", "backend", s->backend,
+    knobs_json(cfg, &s->cfg, KNOB_N);
+    o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "backend",
+                  s->backend, "side", s->label, "config", cfg,
                   "ns_per_op", ns, "median",
                   num_or_null(a->clean ? stats_median(s->ns, a->clean) : NAN),
                   "delay_iters", (json_int_t)s->delay_iters,
                   "injected_ns", s->delay_iters ? json_real(s->injected_ns)
                                                 : json_null());
-    if (i > 0)
-        json_object_set_new(o, "difference", json_pack(
-            "{s:o, s:o, s:o, s:f, s:I}", "estimate",
-            num_or_null(s->diff.estimate), "ci_low", num_or_null(s->diff.lo),
-            "ci_high", num_or_null(s->diff.hi), "level", s->diff.level,
-            "n", (json_int_t)a->clean));
+    if (i > 0) {
+        json_object_set_new(o, "difference", interval_json(&s->diff,
+                                                           a->clean));
+        json_object_set_new(o, "ratio", interval_json(&s->ratio, a->clean));
+    }
     return o;
 }
 
@@ -398,29 +424,105 @@ int alternate_option(int c, const char *arg, struct alternate **ap)
     return -1;
 }
 
+/* The knob of the table (knobs.h) named NAME as bench.toml names it
+ * ("page_size"; "page-size" too); -1 when none is. */
+static int knob_named(const char *name)
+{
+    char want[40];
+    size_t i;
+
+    for (i = 0; name[i] && i < sizeof(want) - 1; i++)
+        want[i] = name[i] == '-' ? '_' : name[i];
+    want[i] = 0;
+    for (unsigned id = 0; id < KNOB_N; id++)
+        if (strcmp(knobs[id].name, want) == 0)
+            return (int)id;
+    return -1;
+}
+
+/* SETTING ("directmap=false") over CFG, parsed by the knob table as its
+ * command-line option would be; the one line of a refusal names SIDE. A
+ * flag's knob (directmap, scrub, hugepages) takes true or false here. */
+static int side_knob(const char *side, char *setting, struct heap_config *cfg)
+{
+    char *value = strchr(setting, '='), cmd[300];
+    int id;
+
+    if (value)
+        *value++ = 0;
+    if ((id = knob_named(setting)) < 0)
+        return usage_error("replay", "--against %s: no model knob '%s' "
+                           "(bench.toml's names: page_size, directmap, ...; "
+                           "see 'xheap help replay')", side, setting);
+    if (!value || !*value)
+        return usage_error("replay", "--against %s: knob '%s' needs a value "
+                           "(%s=VALUE)", side, setting, knobs[id].name);
+    if (knobs[id].type == KNOB_BOOL) {
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return usage_error("replay", "--against %s: bad value '%s' for "
+                               "%s: want true or false", side, value,
+                               knobs[id].name);
+        knob_set(cfg, (unsigned)id, strcmp(value, "true") == 0);
+        return 0;
+    }
+    snprintf(cmd, sizeof(cmd), "replay: --against %s", side);
+    return knob_option(cmd, KNOB_OPT + id, value, cfg);
+}
+
+/* One side of --against, TEXT: "BACKEND" or "BACKEND@KNOB=VALUE@..". */
+static int add_side(struct alternate *a, const char *text,
+                    const struct heap_config *base)
+{
+    char buf[128], cmd[300], *knob, *next;
+    struct heap_config cfg = *base;
+    size_t n = strcspn(text, "@");
+    int rc;
+
+    snprintf(buf, sizeof(buf), "%s", text);
+    buf[n] = 0;
+    if (!backend_find(buf))
+        return usage_error("replay", "--against: unknown backend '%s' "
+                           "(see 'xheap backends')", buf);
+    if (baseline_find(buf))
+        return usage_error("replay", "--against: %s is preloaded into a "
+                           "process of its own; it cannot alternate in "
+                           "this one", buf);
+    for (knob = text[n] ? buf + n + 1 : NULL; knob; knob = next) {
+        if ((next = strchr(knob, ALT_KNOB_SEP)))
+            *next++ = 0;
+        if ((rc = side_knob(text, knob, &cfg)) != 0)
+            return rc;
+    }
+    /* The ranges that depend on other knobs (memory in whole pages of the
+     * side's page size ...), as the command line's own are checked. */
+    snprintf(cmd, sizeof(cmd), "replay: --against %s", text);
+    if ((rc = knobs_check_options(cmd, &cfg, KNOB_N)) != 0)
+        return rc;
+    if (alternate_add(a, buf, &cfg, 0) != 0)
+        return usage_error("replay", "--against: at most %d sides",
+                           ALT_MAX_SIDES);
+    snprintf(a->side[a->n_sides - 1].label,
+             sizeof(a->side[a->n_sides - 1].label), "%s", text);
+    return 0;
+}
+
 static int add_against(struct alternate *a, const char *list,
                        const struct heap_config *cfg)
 {
-    char name[32];
+    char side[128];
+    int rc;
 
     while (*list) {
         size_t n = strcspn(list, ",");
 
-        if (n == 0 || n >= sizeof(name))
-            return bad("--against", list, "backends separated by commas");
-        memcpy(name, list, n);
-        name[n] = 0;
-        if (!backend_find(name))
-            return usage_error("replay", "--against: unknown backend '%s' "
-                               "(see 'xheap backends')", name);
-        if (baseline_find(name))
-            return usage_error("replay", "--against: %s is preloaded into a "
-                               "process of its own; it cannot alternate in "
-                               "this one", name);
-        if (alternate_add(a, name, cfg, 0) != 0)
-            return usage_error("replay", "--against: at most %d sides",
-                               ALT_MAX_SIDES);
-        list += n + (list[n] == ',');
+        if (n == 0 || n >= sizeof(side))
+            return bad("--against", list, "sides separated by commas, each "
+                       "BACKEND or BACKEND@KNOB=VALUE..");
+        memcpy(side, list, n);
+        side[n] = 0;
+        if ((rc = add_side(a, side, cfg)) != 0)
+            return rc;
+        list += n + (list[n] == ALT_SIDE_SEP);
     }
     return 0;
 }
