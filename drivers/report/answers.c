@@ -28,6 +28,10 @@
  * is the fewest the issue allows; a median's exact 95% interval needs 6,
  * which the suite's alternated points get (rounds.h). */
 #define ANSWER_MIN_CLEAN 5
+/* An answer's text, at most: q6-threshold's lists every backend and size
+ * with its paired ratio (8 of them in bench.toml), and the caveat of
+ * emulated pages. */
+#define ANSWER_TEXT_MAX  1400
 
 /* The instrument's resolution (answers_resolution), for the answers. */
 static json_t *the_resolution;
@@ -267,7 +271,7 @@ static void set_answer(json_t *x, double value, const char *unit,
 static void set_answer(json_t *x, double value, const char *unit,
                        const struct stats_interval *ci, const char *fmt, ...)
 {
-    char text[512];
+    char text[ANSWER_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
@@ -891,18 +895,19 @@ static const json_t *alt_side(const json_t *run, const char *key, double value)
 }
 
 /* SIDE's paired ratio with its interval; *N the rounds behind it, 0 when
- * there is no interval (too few clean processes). */
+ * there is no interval (too few clean rounds or processes: a side that
+ * kept none has no ratio at all). False when there is no such side. */
 static bool side_ratio(const json_t *side, struct stats_interval *ci,
                        double *n)
 {
-    if (!side || !json_is_number(json_object_get(side, "ratio")))
+    if (!side)
         return false;
     ci->estimate = jnum(json_object_get(side, "ratio"));
     ci->lo = jnum(json_object_get(side, "ratio_ci_low"));
     ci->hi = jnum(json_object_get(side, "ratio_ci_high"));
     ci->level = jnum(json_object_get(side, "level"));
     *n = jnum(json_object_get(side, "n"));
-    if (isnan(ci->lo) || isnan(ci->hi) || isnan(*n))
+    if (isnan(ci->estimate) || isnan(ci->lo) || isnan(ci->hi) || isnan(*n))
         *n = 0;
     return true;
 }
@@ -1037,6 +1042,27 @@ static bool at_page_size(const json_t *run, double key)
            sweep(run, "size") == key;
 }
 
+/* "52/61/60": RUN's median at 4K, then at 16K and 64K its alternated
+ * sides' (else those pages' own runs'). */
+static void q6_medians(const json_t *x, const json_t *run, char *out,
+                       size_t len)
+{
+    static const double pages[] = { 16384, 65536 };
+    const char *b = rstr(run, "backend");
+    size_t at = (size_t)snprintf(out, len, "%.0f",
+                                 median_of(run, "ns_per_op"));
+
+    for (size_t p = 0; p < 2 && at < len; p++) {
+        const json_t *s = alt_side(run, "page_size", pages[p]);
+        const json_t *r = find_run(x, b, at_page_size,
+                                   pages[p] * 1e7 + sweep(run, "size"));
+
+        at += (size_t)snprintf(out + at, len - at, "/%.0f", s
+                               ? jnum(json_object_get(s, "against_median"))
+                               : r ? median_of(r, "ns_per_op") : NAN);
+    }
+}
+
 /* One backend and size of q6-threshold: "xmalloc 3000 B 52/60/60 (64K/4K
  * 1.16x [1.14..1.18])", its part of the answer (the paired ratio), and
  * what it adds to the answer's n, excluded and largest ratio. */
@@ -1044,35 +1070,26 @@ static void q6_size_part(const json_t *x, const json_t *run, json_t *parts,
                          char *out, size_t len, double *n_min,
                          double *excluded, double *most)
 {
-    static const double pages[] = { 16384, 65536 };
-    const char *b = rstr(run, "backend");
-    double size = sweep(run, "size");
     const json_t *side = alt_side(run, "page_size", 65536);
     struct ratio_verdict v;
-    char label[64];
-    size_t at;
+    char label[64], meds[64];
 
-    snprintf(label, sizeof label, "%s %.0f B", b, size);
-    at = (size_t)snprintf(out, len, "%s %.0f", label,
-                          median_of(run, "ns_per_op"));
-    for (size_t p = 0; p < 2 && at < len; p++) {
-        const json_t *s = alt_side(run, "page_size", pages[p]);
-        const json_t *r = find_run(x, b, at_page_size, pages[p] * 1e7 + size);
-
-        /* the alternated side's median, else its own run's */
-        at += (size_t)snprintf(out + at, len - at, "/%.0f",
-                               s ? jnum(json_object_get(s, "against_median"))
-                                 : r ? median_of(r, "ns_per_op") : NAN);
-    }
-    if (!ratio_verdict(side, &v) || at >= len)
+    snprintf(label, sizeof label, "%s %.0f B", rstr(run, "backend"),
+             sweep(run, "size"));
+    q6_medians(x, run, meds, sizeof meds);
+    if (!ratio_verdict(side, &v)) {   /* measured apart */
+        snprintf(out, len, "%s %s", label, meds);
         return;
-    if (!v.ok)
-        snprintf(out + at, len - at, " (64K/4K unreliable)");
+    }
+    if (!v.ok && v.n == 0 && isnan(median_of(run, "ns_per_op")))
+        snprintf(out, len, "%s unreliable (no clean round)", label);
+    else if (!v.ok)
+        snprintf(out, len, "%s %s (64K/4K unreliable)", label, meds);
     else if (!v.res)
-        snprintf(out + at, len - at, " (64K/4K below %.2g ns)",
+        snprintf(out, len, "%s %s (64K/4K below %.2g ns)", label, meds,
                  resolution_ns());
     else
-        snprintf(out + at, len - at, " (64K/4K %.2fx [%.2f..%.2f])",
+        snprintf(out, len, "%s %s (64K/4K %.2fx [%.2f..%.2f])", label, meds,
                  v.ci.estimate, v.ci.lo, v.ci.hi);
     json_array_append_new(parts, json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
@@ -1419,7 +1436,7 @@ static void finish_answer(json_t *x)
 {
     json_t *ans = json_object_get(x, "answer"), *ci;
     const char *label = json_string_value(json_object_get(x, "label"));
-    char text[700];
+    char text[ANSWER_TEXT_MAX + 200];
     double n, excluded;
     unsigned empty, runs;
     bool unreliable, timed;
