@@ -231,6 +231,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
     const struct heap_config *cfg0 = e->cfg;
     uint64_t state = a->seed, t0;
     struct replay_rep rep;
+    double busy_s;
     int st = REPLAY_OK;
 
     if (a->n_sides < 2)
@@ -241,11 +242,18 @@ int alternate_passes(struct engine *e, struct alternate *a,
     if (!(a->rounds = calloc(a->max_rounds, sizeof(*a->rounds))))
         return fail(r, REPLAY_FAILED, "out of memory");
     resolve_delays(a);
-    /* One unmeasured pass of every side: caches, page tables, the code. */
+    /* One unmeasured pass of every side: caches, page tables, the code.
+     * It takes what a round takes: a machine too busy for clean rounds
+     * gives up after BUSY_BUDGETS budgets, or BUSY_BUDGETS times what
+     * min_rounds rounds take where that is longer (a long trace's rounds
+     * would otherwise never reach min_rounds). */
+    t0 = clock_ns();
     for (unsigned i = 0; i < a->n_sides && st == REPLAY_OK; i++) {
         use_side(e, &a->side[i]);
         st = replay_batch_pass(e, a->ns_per_iter > 0, false, &rep, r);
     }
+    busy_s = BUSY_BUDGETS * fmax(a->max_seconds, a->min_rounds * 1e-9 *
+                                 (double)(clock_ns() - t0));
     t0 = clock_ns();
     while (st == REPLAY_OK) {
         a->seconds = (double)(clock_ns() - t0) * 1e-9;
@@ -264,7 +272,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
         }
         /* A machine too busy for MIN_ROUNDS clean rounds: the answer says
          * so, rather than the run going on for ever. */
-        if (a->seconds > BUSY_BUDGETS * a->max_seconds) {
+        if (a->seconds > busy_s) {
             a->stopped = "budget, too few clean rounds";
             break;
         }

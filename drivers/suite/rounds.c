@@ -45,34 +45,40 @@ static double point_budget(const struct config_point *pt, bool quick)
     return budget;
 }
 
-/* How every alternated child is run: its share of the budget, enough
- * clean rounds for its share of the repetitions, batch timing. */
-static void budget_args(const struct config_point *pt, bool quick,
+/* How every alternated child is run: SECONDS of budget, enough clean
+ * rounds for its share of the repetitions, batch timing. */
+static void budget_args(const struct config_point *pt, double seconds,
                         struct rounds_args *out)
 {
     unsigned per_proc = (pt->repetitions + ROUNDS_MIN_PROCS - 1) /
                         ROUNDS_MIN_PROCS;
     unsigned min = per_proc > ROUNDS_MIN_CLEAN ? per_proc : ROUNDS_MIN_CLEAN;
 
-    add(out, "--max-seconds=%g", point_budget(pt, quick) / ROUNDS_MIN_PROCS);
+    add(out, "--max-seconds=%g", seconds);
     add(out, "--min-rounds=%u", min);
     add(out, "--timing=batch");
 }
 
-/* Q6 and Q7 compare one backend's time under two or three models: 64K
- * and 16K pages against 4K, no directmap against one. Q6's mixed workload
- * answers with its waste, which is the same in every repetition: it needs
- * no rounds. */
-int rounds_models_dim(const struct experiment *e)
+/* Whether E's answer compares one backend's time under two or three
+ * models: Q6's 64K and 16K pages against 4K, Q7's no directmap against
+ * one. Q6's mixed workload answers with its waste, which is the same in
+ * every repetition: it needs no rounds. */
+static bool compares_models(const struct experiment *e)
 {
     bool waste = e->workload && strcmp(e->workload->name, "mixed") == 0;
 
-    if (e->kind != EXP_REPLAY)
+    return e->kind == EXP_REPLAY &&
+           (e->question == 7 || (e->question == 6 && !waste));
+}
+
+int rounds_models_dim(const struct experiment *e)
+{
+    if (!compares_models(e))
         return ROUNDS_NO_DIM;
     for (size_t i = 0; i < e->n_backends; i++)
         if (!is_model(e->backends[i]))
             return ROUNDS_NO_DIM;
-    if (e->question == 6 && !waste && e->n_page_sizes > 1 &&
+    if (e->question == 6 && e->n_page_sizes > 1 &&
         e->n_page_sizes <= ROUNDS_MAX_SIDES)
         return CONFIG_DIM_PAGE;
     for (size_t s = 0; e->question == 7 && s < e->n_sweeps; s++)
@@ -150,7 +156,11 @@ bool rounds_alternate_args(const struct config_point *pt,
             sides->n = 0;
             return false;
         }
-        budget_args(pt, env->quick, out);
+        /* The spread between processes is what a ratio's interval is
+         * made of: each process stops at its clean rounds, and the
+         * budget buys more processes (rounds_schedule). Rounds of a
+         * long trace (Q7 without a directmap) would eat it otherwise. */
+        budget_args(pt, 0, out);
         return true;
     }
     /* Q1: a difference of two models on the same requests */
@@ -160,7 +170,7 @@ bool rounds_alternate_args(const struct config_point *pt,
         return false;
     add(out, "--against=%s", e->backends[1]);
     add(out, "--until=%g,%g", ROUNDS_Q1_TARGET_NS, ROUNDS_Q1_TARGET_PCT);
-    budget_args(pt, env->quick, out);
+    budget_args(pt, point_budget(pt, env->quick) / ROUNDS_MIN_PROCS, out);
     return true;
 }
 
@@ -169,14 +179,10 @@ bool rounds_alternate_args(const struct config_point *pt,
  * backend, more models than ROUNDS_MAX_SIDES). */
 bool rounds_across(const struct experiment *e)
 {
-    bool waste = e->workload && strcmp(e->workload->name, "mixed") == 0;
-
     for (size_t i = 0; i < e->n_backends; i++)
         if (baseline_find(e->backends[i]))
             return true;
-    return e->kind == EXP_REPLAY &&
-           (e->question == 7 || (e->question == 6 && !waste)) &&
-           rounds_models_dim(e) == ROUNDS_NO_DIM;
+    return compares_models(e) && rounds_models_dim(e) == ROUNDS_NO_DIM;
 }
 
 /* ---- the resolution ---- */

@@ -40,12 +40,13 @@
 /* Q6 and Q7 answer with ratios (64K pages against 4K costs 1.3x): each
  * side's ratio interval narrower than this share of the ratio. */
 #define ROUNDS_RATIO_TARGET_PCT 5.0
-/* The time one alternated point may take: each of its processes gets a
- * ROUNDS_MIN_PROCS-th of it, and the experiment as a whole twice it per
- * point before no point gets more than ROUNDS_MIN_PROCS processes (full
- * suite, --quick). The default suite has 7 such points (q1-small and
- * q1-pairs' six sizes): at most 3.5 min, 42 s with --quick, past
- * which each point stops at ROUNDS_MIN_PROCS processes. */
+/* The time one alternated point may take: each of Q1's processes gets a
+ * ROUNDS_MIN_PROCS-th of it (Q6's and Q7's stop at their clean rounds),
+ * and the experiment as a whole twice it per point before no point gets
+ * more than ROUNDS_MIN_PROCS processes (full suite, --quick). The default
+ * suite has 7 such points for Q1 (q1-small and q1-pairs' six sizes): at
+ * most 3.5 min, 42 s with --quick, past which each point stops at
+ * ROUNDS_MIN_PROCS processes; q6-threshold has 8 and q7-directmap 3. */
 #define ROUNDS_BUDGET_S       15.0
 #define ROUNDS_QUICK_BUDGET_S 3.0
 #define ROUNDS_EXPERIMENT_BUDGETS 2.0

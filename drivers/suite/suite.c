@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,8 +412,12 @@ static int child_for_rounds(void *ctx, char **argv, const char *log,
         if (strncmp(*a, "--max-seconds=", 14) == 0)
             timeout = *a + 14;
     /* The child stops itself by its budget; the timeout is the backstop:
-     * alternate.c's busy-machine limit plus a margin. */
-    limit = timeout ? 4 * atof(timeout) + 30 : s->cfg.run.point_timeout_s;
+     * alternate.c's busy-machine limit plus a margin, or the point
+     * timeout where that is longer (a busy machine's limit grows with
+     * the time a round takes: Q7's rounds without a directmap). */
+    limit = timeout ? fmax(4 * atof(timeout) + 30,
+                           s->cfg.run.point_timeout_s)
+                    : s->cfg.run.point_timeout_s;
     return run_child(s, argv, log, clock_s() + (limit > 0 ? limit : 1e12),
                      limit, why, len);
 }
