@@ -111,7 +111,8 @@ static void a_known_delay_shows(void **state)
  * the side run with the shared model, it would be about 1). */
 static void a_side_has_its_own_model(void **state)
 {
-    json_t *a, *sides, *s0, *s1, *s2, *cfg, *q;
+    json_t *a, *sides, *s0, *s1, *s2, *cfg, *q, *rd;
+    size_t i, slower = 0;
 
     (void)state;
     assert_int_equal(sh(XHEAP " replay --backend xmalloc --against "
@@ -152,6 +153,17 @@ static void a_side_has_its_own_model(void **state)
                      json_integer_value(json_object_get(a, "rounds_clean")));
     if (json_integer_value(json_object_get(a, "rounds_clean")) >= 6)
         assert_true(json_number_value(json_object_get(q, "ci_low")) > 1.5);
+    /* a busy machine may leave no clean round: every tried round still
+     * shows the side without a directmap far slower (contamination
+     * inflates a pass by a few times at most, not tens) */
+    json_array_foreach(json_object_get(a, "rounds"), i, rd) {
+        json_t *ns = json_object_get(rd, "ns_per_op");
+
+        slower += json_number_value(json_array_get(ns, 2)) >
+                  1.5 * json_number_value(json_array_get(ns, 0));
+    }
+    assert_true(json_array_size(json_object_get(a, "rounds")) > 0);
+    assert_true(2 * slower > json_array_size(json_object_get(a, "rounds")));
     json_decref(a);
 }
 
