@@ -145,7 +145,9 @@ struct rounds_job {
  * changes of state fall into every point's interval rather than between
  * two runs. A point gets ROUNDS_MIN_PROCS processes, more while its
  * interval is wider than its target (Q1's, or ROUNDS_RATIO_TARGET_PCT of
- * every ratio) and the experiment's budget (N times a point's) lasts.
+ * every ratio) and the experiment's budget (N times a point's) lasts;
+ * none more once its first ROUNDS_MIN_PROCS, or those the budget
+ * allowed, kept no good one (a machine too busy for it).
  * Each point's combined result is written to its JSON, shaped as one
  * child's, every side with its difference and ratio over the processes
  * (job->failed and job->why otherwise).
