@@ -684,16 +684,17 @@ static double seconds_now(void)
 }
 
 /* Whether JOB wants another process. One that has no good process yet
- * when ROUNDS_MIN_PROCS tried or the experiment's budget is spent will
- * not get five from the rest on this machine (each such process runs to
- * alternate.c's busy limit): its answer says it is unreliable here. */
+ * when ROUNDS_MIN_PROCS tried, or two once the experiment's budget is
+ * spent, will not get five from the rest on this machine (each such
+ * process runs to alternate.c's busy limit): its answer says it is
+ * unreliable here. */
 static bool wants_more(const struct rounds_job *job, bool over_budget)
 {
     unsigned good = good_ones(job->p, job->k);
 
     if (job->failed || job->k == ROUNDS_MAX_PROCS ||
         (good == 0 && (job->k >= ROUNDS_MIN_PROCS ||
-                       (over_budget && job->k > 0))))
+                       (over_budget && job->k >= 2))))
         return false;
     if (good < ROUNDS_MIN_PROCS)
         return true;

@@ -146,8 +146,8 @@ struct rounds_job {
  * two runs. A point gets ROUNDS_MIN_PROCS processes, more while its
  * interval is wider than its target (Q1's, or ROUNDS_RATIO_TARGET_PCT of
  * every ratio) and the experiment's budget (N times a point's) lasts;
- * none more once its first ROUNDS_MIN_PROCS, or those the budget
- * allowed, kept no good one (a machine too busy for it).
+ * none more once its first ROUNDS_MIN_PROCS, or two past the budget,
+ * kept no good one (a machine too busy for it).
  * Each point's combined result is written to its JSON, shaped as one
  * child's, every side with its difference and ratio over the processes
  * (job->failed and job->why otherwise).
