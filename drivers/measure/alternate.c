@@ -16,6 +16,9 @@
 #define SPIN_CALIBRATION    (1u << 22)   /* iterations per timing: ~ms */
 #define SPIN_TIMINGS        7            /* the fastest of these counts */
 #define BUSY_BUDGETS        3    /* budgets spent waiting for clean rounds */
+#define BUSY_ROUNDS         2    /* or min_rounds' time as many times, */
+#define BUSY_MAX_S          60.0 /* up to this (half the suite's default
+                                    point timeout) */
 
 void alternate_init(struct alternate *a)
 {
@@ -244,16 +247,17 @@ int alternate_passes(struct engine *e, struct alternate *a,
     resolve_delays(a);
     /* One unmeasured pass of every side: caches, page tables, the code.
      * It takes what a round takes: a machine too busy for clean rounds
-     * gives up after BUSY_BUDGETS budgets, or BUSY_BUDGETS times what
-     * min_rounds rounds take where that is longer (a long trace's rounds
-     * would otherwise never reach min_rounds). */
+     * gives up after BUSY_BUDGETS budgets, or where that is longer after
+     * BUSY_ROUNDS times what min_rounds rounds take, up to BUSY_MAX_S (a
+     * long trace's rounds would otherwise never reach min_rounds). */
     t0 = clock_ns();
     for (unsigned i = 0; i < a->n_sides && st == REPLAY_OK; i++) {
         use_side(e, &a->side[i]);
         st = replay_batch_pass(e, a->ns_per_iter > 0, false, &rep, r);
     }
-    busy_s = BUSY_BUDGETS * fmax(a->max_seconds, a->min_rounds * 1e-9 *
-                                 (double)(clock_ns() - t0));
+    busy_s = fmax(BUSY_BUDGETS * a->max_seconds,
+                  fmin(BUSY_ROUNDS * a->min_rounds * 1e-9 *
+                       (double)(clock_ns() - t0), BUSY_MAX_S));
     t0 = clock_ns();
     while (st == REPLAY_OK) {
         a->seconds = (double)(clock_ns() - t0) * 1e-9;
