@@ -970,7 +970,7 @@ static bool answer_paired_ratio(json_t *x, const char *backend,
                    "(below %.2g ns)", what, backend, v.diff_ns,
                    resolution_ns());
     else
-        set_answer(x, v.ci.estimate, "x", &v.ci, "%s: %s costs %.2fx (%.1f "
+        set_answer(x, v.ci.estimate, "x", &v.ci, "%s: %s costs %.3gx (%.1f "
                    "against %.1f ns/op), paired in one process", what,
                    backend, v.ci.estimate, b, a);
     ratio_keys(x, &v);
@@ -1089,7 +1089,7 @@ static void q6_size_part(const json_t *x, const json_t *run, json_t *parts,
         snprintf(out, len, "%s %s (64K/4K below %.2g ns)", label, meds,
                  resolution_ns());
     else
-        snprintf(out, len, "%s %s (64K/4K %.2fx [%.2f..%.2f])", label, meds,
+        snprintf(out, len, "%s %s (64K/4K %.3gx [%.3g..%.3g])", label, meds,
                  v.ci.estimate, v.ci.lo, v.ci.hi);
     json_array_append_new(parts, json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
@@ -1113,7 +1113,7 @@ static void q6_size_part(const json_t *x, const json_t *run, json_t *parts,
 static void answer_q6_sizes(json_t *x)
 {
     json_t *parts = json_array(), *ans;
-    char list[900], one[160], emu[300];
+    char list[1200], one[256], emu[300];
     double n_min = INFINITY, excluded = 0, most = NAN;
     const json_t *run;
     size_t i, at = 0;
