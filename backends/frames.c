@@ -20,9 +20,16 @@
  * the last one's frames back, already faulted in, so that the host's page
  * faults stay out of the measurements; Xen's memory is always resident.
  * Reused frames are zeroed first, as a freshly booted Xen's free memory is
- * scrubbed: only the pages that were ever touched need it.
+ * scrubbed: only the pages that were ever touched need it. A process that
+ * alternates heaps of different shapes (64K pages against 4K, no directmap
+ * against one: drivers/measure/alternate.h) keeps one spare a shape, up to
+ * SPARES; past that the oldest is released.
  */
-static struct frames spare = { .memfd = -1 };
+#define SPARES 4
+static struct frames spare[SPARES] = {
+    { .memfd = -1 }, { .memfd = -1 }, { .memfd = -1 }, { .memfd = -1 },
+};
+static unsigned spare_next;   /* the slot the next spare takes */
 static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void frames_release(struct frames *f);
@@ -129,14 +136,14 @@ static void zero_resident(struct frames *f)
 
 static bool take_spare(struct frames *f, const struct heap_config *cfg)
 {
-    bool ok;
+    bool ok = false;
 
     pthread_mutex_lock(&spare_lock);
-    ok = same_shape(&spare, cfg);
-    if (ok) {
-        *f = spare;
-        spare = (struct frames){ .memfd = -1 };
-    }
+    for (unsigned i = 0; i < SPARES && !ok; i++)
+        if ((ok = same_shape(&spare[i], cfg))) {
+            *f = spare[i];
+            spare[i] = (struct frames){ .memfd = -1 };
+        }
     pthread_mutex_unlock(&spare_lock);
     if (ok)
         zero_resident(f);
@@ -220,9 +227,15 @@ void frames_fini(struct frames *f)
     struct frames old = { .memfd = -1 };
 
     if (f->memfd >= 0 && f->view) {
+        unsigned i = 0;
+
         pthread_mutex_lock(&spare_lock);
-        old = spare;
-        spare = *f;
+        while (i < SPARES && spare[i].memfd >= 0)   /* an empty slot */
+            i++;
+        if (i == SPARES)                            /* else the oldest */
+            i = spare_next++ % SPARES;
+        old = spare[i];
+        spare[i] = *f;
         pthread_mutex_unlock(&spare_lock);
     } else {
         old = *f;

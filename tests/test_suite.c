@@ -587,6 +587,115 @@ static void the_child_dies_with_the_run(void **state)
 
 /* A counter typo in bench.toml is refused at load, through the same check
  * as --counters, naming the known events. */
+/* The run JSON of point I of experiment NAME in run folder DIR. */
+static json_t *point_json(const char *dir, const char *name, int i,
+                          const char *backend)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *j;
+
+    snprintf(path, sizeof path, "%s/runs/%s/%d-%s.json", dir, name, i,
+             backend);
+    j = json_load_file(path, 0, &err);
+    if (!j)
+        fail_msg("%s:%d: %s", path, err.line, err.text);
+    return j;
+}
+
+/* The experiment NAME's answer text in results.json J. */
+static const char *answer_of(json_t *j, const char *name)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(json_object_get(j, "experiments"), i, x)
+        if (strcmp(str_of(x, "name"), name) == 0)
+            return str_of(json_object_get(x, "answer"), "text");
+    fail_msg("no experiment %s", name);
+    return "";
+}
+
+/* The sides of an alternated point: 5 processes at least, each side with
+ * its own model, a ratio over the processes. */
+static void assert_sides(json_t *j, const char *key, json_int_t other)
+{
+    json_t *alt = json_object_get(j, "alternation");
+    json_t *s1 = json_array_get(json_object_get(alt, "sides"), 1);
+
+    assert_int_equal(json_array_size(json_object_get(alt, "sides")), 2);
+    assert_true(json_integer_value(json_object_get(alt, "processes_run")) >= 5);
+    assert_true(json_is_object(json_object_get(s1, "ratio")));
+    assert_true(json_is_array(json_object_get(s1, "processes")));
+    if (json_is_boolean(json_object_get(json_object_get(s1, "config"), key)))
+        assert_int_equal(json_is_true(json_object_get(json_object_get(s1,
+                         "config"), key)), other);
+    else
+        assert_int_equal(json_integer_value(json_object_get(json_object_get(
+                         s1, "config"), key)), other);
+}
+
+/*
+ * Q6 and Q7 compare one backend under two models: the point at the first
+ * model alternates in one process against the same backend at the other
+ * (its config in the JSON), 5 processes at least, and the answer is the
+ * ratio paired in one process. A workload whose sizes are in pages gives
+ * other requests at another page size: those points alternate across
+ * processes instead.
+ */
+static void models_alternate_in_one_process(void **state)
+{
+    char config[512], out[600], dir[768], log[700], line[512];
+    bool across = false;
+    json_t *j;
+    FILE *f;
+
+    snprintf(config, sizeof config, "%s/models.toml", root);
+    f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("[run]\ncounters = []\nrepetitions = 2\n"
+          "[[experiment]]\nname = \"p\"\nquestion = 6\n"
+          "backends = [\"xmalloc\"]\npage_sizes = [\"4K\", \"64K\"]\n"
+          "workload = { name = \"pairs\", size = 8192, events = 400 }\n"
+          "[[experiment]]\nname = \"d\"\nquestion = 7\n"
+          "backends = [\"xmalloc\"]\n"
+          "workload = { name = \"pairs\", size = 8192, events = 400 }\n"
+          "[experiment.sweep.model]\ndirectmap = [true, false]\n"
+          "[[experiment]]\nname = \"pages\"\nquestion = 6\n"
+          "backends = [\"xmalloc\"]\npage_sizes = [\"4K\", \"64K\"]\n"
+          "workload = { name = \"pairs\", size = \"2p\", events = 400 }\n",
+          f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/models-out", root);
+    assert_int_equal(WEXITSTATUS(wait_for(start_run(config, out, "--quick",
+                                                    0), 240)), 0);
+    only_run_dir(out, dir, sizeof dir);
+    j = point_json(dir, "p", 0, "xmalloc");
+    assert_sides(j, "page_size", 65536);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j,
+                     "config"), "page_size")), 4096);
+    json_decref(j);
+    j = point_json(dir, "d", 0, "xmalloc");
+    assert_sides(j, "directmap", 0);
+    json_decref(j);
+    j = point_json(dir, "pages", 0, "xmalloc");   /* across: no sides */
+    assert_null(json_object_get(j, "alternation"));
+    json_decref(j);
+    j = load(dir);
+    if (!strstr(answer_of(j, "p"), "paired in one process"))
+        fail_msg("q6: %s", answer_of(j, "p"));
+    if (!strstr(answer_of(j, "d"), "paired in one process"))
+        fail_msg("q7: %s", answer_of(j, "d"));
+    json_decref(j);
+    snprintf(log, sizeof log, "%s.log", out);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        across |= strstr(line, "traces differ") != NULL;
+    fclose(f);
+    assert_true(across);
+}
+
 static void a_counter_typo_is_refused(void **state)
 {
     char config[512], out[600], log[700], err[2048] = "";
@@ -718,6 +827,7 @@ int main(void)
         cmocka_unit_test(a_signal_stops_generation),
         cmocka_unit_test(the_child_dies_with_the_run),
         cmocka_unit_test(a_counter_typo_is_refused),
+        cmocka_unit_test(models_alternate_in_one_process),
         cmocka_unit_test(calibration_file_overrides_a_unit),
         cmocka_unit_test(a_bad_calibration_file_is_status_2),
     };

@@ -8,6 +8,7 @@
 
 #include "drivers/measure/args.h"
 #include "drivers/measure/baseline.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/replay_internal.h"
 
 #define DEFAULT_MIN_ROUNDS  6      /* the fewest with a 95% median interval */
@@ -15,6 +16,12 @@
 #define SPIN_CALIBRATION    (1u << 22)   /* iterations per timing: ~ms */
 #define SPIN_TIMINGS        7            /* the fastest of these counts */
 #define BUSY_BUDGETS        3    /* budgets spent waiting for clean rounds */
+#define BUSY_ROUNDS         2    /* or min_rounds' time as many times, */
+#define BUSY_MAX_S          30.0 /* up to this: a quarter of the suite's
+                                    default point timeout. The longest
+                                    rounds of the suite (q6-threshold's
+                                    100000 B xvmalloc, full) took ~10 s at
+                                    load 12 on 2 CPUs, so a few s quiet */
 
 void alternate_init(struct alternate *a)
 {
@@ -35,6 +42,7 @@ int alternate_add(struct alternate *a, const char *backend,
     s = &a->side[a->n_sides++];
     memset(s, 0, sizeof(*s));
     snprintf(s->backend, sizeof(s->backend), "%s", backend);
+    snprintf(s->label, sizeof(s->label), "%s", backend);
     s->cfg = *cfg;
     s->delay_ns = delay_ns;
     return 0;
@@ -112,24 +120,35 @@ static void draw_order(uint8_t *order, unsigned n, uint64_t *state)
     }
 }
 
+/* The engine's model is the side's: its heap, and the page size the
+ * replayer touches blocks by. */
 static void use_side(struct engine *e, const struct alt_side *s)
 {
     e->backend = s->backend;
     e->cfg = &s->cfg;
+    e->page = s->cfg.page_size;
     e->delay_iters = s->delay_iters;
 }
 
-/* Paired differences of side I against side 0 over the clean rounds. */
+static void median_interval(double *v, unsigned n, struct stats_interval *ci)
+{
+    if (n == 0 || stats_median_ci(v, n, STATS_LEVEL95, ci) != 0)
+        *ci = (struct stats_interval){ NAN, NAN, NAN, 0 };
+}
+
+/* Paired differences and ratios of side I against side 0 over the clean
+ * rounds: each round's two passes are one pair. */
 static void side_interval(struct alternate *a, unsigned i)
 {
     struct alt_side *s = &a->side[i];
-    double d[a->clean ? a->clean : 1];
+    double d[a->clean ? a->clean : 1], q[a->clean ? a->clean : 1];
 
-    for (unsigned k = 0; k < a->clean; k++)
+    for (unsigned k = 0; k < a->clean; k++) {
         d[k] = s->ns[k] - a->side[0].ns[k];
-    if (a->clean == 0 ||
-        stats_median_ci(d, a->clean, STATS_LEVEL95, &s->diff) != 0)
-        s->diff = (struct stats_interval){ NAN, NAN, NAN, 0 };
+        q[k] = a->side[0].ns[k] > 0 ? s->ns[k] / a->side[0].ns[k] : NAN;
+    }
+    median_interval(d, a->clean, &s->diff);
+    median_interval(q, a->clean, &s->ratio);
 }
 
 /* Whether every difference's interval is as narrow as asked. */
@@ -218,6 +237,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
     const struct heap_config *cfg0 = e->cfg;
     uint64_t state = a->seed, t0;
     struct replay_rep rep;
+    double busy_s;
     int st = REPLAY_OK;
 
     if (a->n_sides < 2)
@@ -228,11 +248,19 @@ int alternate_passes(struct engine *e, struct alternate *a,
     if (!(a->rounds = calloc(a->max_rounds, sizeof(*a->rounds))))
         return fail(r, REPLAY_FAILED, "out of memory");
     resolve_delays(a);
-    /* One unmeasured pass of every side: caches, page tables, the code. */
+    /* One unmeasured pass of every side: caches, page tables, the code.
+     * It takes what a round takes: a machine too busy for clean rounds
+     * gives up after BUSY_BUDGETS budgets, or where that is longer after
+     * BUSY_ROUNDS times what min_rounds rounds take, up to BUSY_MAX_S (a
+     * long trace's rounds would otherwise never reach min_rounds). */
+    t0 = clock_ns();
     for (unsigned i = 0; i < a->n_sides && st == REPLAY_OK; i++) {
         use_side(e, &a->side[i]);
         st = replay_batch_pass(e, a->ns_per_iter > 0, false, &rep, r);
     }
+    busy_s = fmax(BUSY_BUDGETS * a->max_seconds,
+                  fmin(BUSY_ROUNDS * a->min_rounds * 1e-9 *
+                       (double)(clock_ns() - t0), BUSY_MAX_S));
     t0 = clock_ns();
     while (st == REPLAY_OK) {
         a->seconds = (double)(clock_ns() - t0) * 1e-9;
@@ -251,7 +279,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
         }
         /* A machine too busy for MIN_ROUNDS clean rounds: the answer says
          * so, rather than the run going on for ever. */
-        if (a->seconds > BUSY_BUDGETS * a->max_seconds) {
+        if (a->seconds > busy_s) {
             a->stopped = "budget, too few clean rounds";
             break;
         }
@@ -259,6 +287,7 @@ int alternate_passes(struct engine *e, struct alternate *a,
     }
     e->backend = backend0;
     e->cfg = cfg0;
+    e->page = cfg0->page_size;
     e->delay_iters = 0;
     for (unsigned i = 1; i < a->n_sides; i++)
         side_interval(a, i);
@@ -272,26 +301,38 @@ static json_t *num_or_null(double v)
     return isfinite(v) ? json_real(v) : json_null();
 }
 
+static json_t *interval_json(const struct stats_interval *ci, unsigned n)
+{
+    return json_pack("{s:o, s:o, s:o, s:f, s:I}", "estimate",
+                     num_or_null(ci->estimate), "ci_low", num_or_null(ci->lo),
+                     "ci_high", num_or_null(ci->hi), "level", ci->level,
+                     "n", (json_int_t)n);
+}
+
+/* A side: its backend and model (every knob, as the run's "config" has
+ * them), its clean rounds, and against side 0 its paired difference and
+ * ratio. */
 static json_t *side_json(const struct alternate *a, unsigned i)
 {
     const struct alt_side *s = &a->side[i];
-    json_t *ns = json_array();
+    json_t *ns = json_array(), *cfg = json_object();
     json_t *o;
 
     for (unsigned k = 0; k < a->clean; k++)
         json_array_append_new(ns, json_real(s->ns[k]));
-    o = json_pack("{s:s, s:o, s:o, s:I, s:o}", "backend", s->backend,
+    knobs_json(cfg, &s->cfg, KNOB_N);
+    o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o}", "backend",
+                  s->backend, "side", s->label, "config", cfg,
                   "ns_per_op", ns, "median",
                   num_or_null(a->clean ? stats_median(s->ns, a->clean) : NAN),
                   "delay_iters", (json_int_t)s->delay_iters,
                   "injected_ns", s->delay_iters ? json_real(s->injected_ns)
                                                 : json_null());
-    if (i > 0)
-        json_object_set_new(o, "difference", json_pack(
-            "{s:o, s:o, s:o, s:f, s:I}", "estimate",
-            num_or_null(s->diff.estimate), "ci_low", num_or_null(s->diff.lo),
-            "ci_high", num_or_null(s->diff.hi), "level", s->diff.level,
-            "n", (json_int_t)a->clean));
+    if (i > 0) {
+        json_object_set_new(o, "difference", interval_json(&s->diff,
+                                                           a->clean));
+        json_object_set_new(o, "ratio", interval_json(&s->ratio, a->clean));
+    }
     return o;
 }
 
@@ -398,29 +439,105 @@ int alternate_option(int c, const char *arg, struct alternate **ap)
     return -1;
 }
 
+/* The knob of the table (knobs.h) named NAME as bench.toml names it
+ * ("page_size"; "page-size" too); -1 when none is. */
+static int knob_named(const char *name)
+{
+    char want[40];
+    size_t i;
+
+    for (i = 0; name[i] && i < sizeof(want) - 1; i++)
+        want[i] = name[i] == '-' ? '_' : name[i];
+    want[i] = 0;
+    for (unsigned id = 0; id < KNOB_N; id++)
+        if (strcmp(knobs[id].name, want) == 0)
+            return (int)id;
+    return -1;
+}
+
+/* SETTING ("directmap=false") over CFG, parsed by the knob table as its
+ * command-line option would be; the one line of a refusal names SIDE. A
+ * flag's knob (directmap, scrub, hugepages) takes true or false here. */
+static int side_knob(const char *side, char *setting, struct heap_config *cfg)
+{
+    char *value = strchr(setting, '='), cmd[300];
+    int id;
+
+    if (value)
+        *value++ = 0;
+    if ((id = knob_named(setting)) < 0)
+        return usage_error("replay", "--against %s: no model knob '%s' "
+                           "(bench.toml's names: page_size, directmap, ...; "
+                           "see 'xheap help replay')", side, setting);
+    if (!value || !*value)
+        return usage_error("replay", "--against %s: knob '%s' needs a value "
+                           "(%s=VALUE)", side, setting, knobs[id].name);
+    if (knobs[id].type == KNOB_BOOL) {
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return usage_error("replay", "--against %s: bad value '%s' for "
+                               "%s: want true or false", side, value,
+                               knobs[id].name);
+        knob_set(cfg, (unsigned)id, strcmp(value, "true") == 0);
+        return 0;
+    }
+    snprintf(cmd, sizeof(cmd), "replay: --against %s", side);
+    return knob_option(cmd, KNOB_OPT + id, value, cfg);
+}
+
+/* One side of --against, TEXT: "BACKEND" or "BACKEND@KNOB=VALUE@..". */
+static int add_side(struct alternate *a, const char *text,
+                    const struct heap_config *base)
+{
+    char buf[128], cmd[300], *knob, *next;
+    struct heap_config cfg = *base;
+    size_t n = strcspn(text, "@");
+    int rc;
+
+    snprintf(buf, sizeof(buf), "%s", text);
+    buf[n] = 0;
+    if (!backend_find(buf))
+        return usage_error("replay", "--against: unknown backend '%s' "
+                           "(see 'xheap backends')", buf);
+    if (baseline_find(buf))
+        return usage_error("replay", "--against: %s is preloaded into a "
+                           "process of its own; it cannot alternate in "
+                           "this one", buf);
+    for (knob = text[n] ? buf + n + 1 : NULL; knob; knob = next) {
+        if ((next = strchr(knob, ALT_KNOB_SEP)))
+            *next++ = 0;
+        if ((rc = side_knob(text, knob, &cfg)) != 0)
+            return rc;
+    }
+    /* The ranges that depend on other knobs (memory in whole pages of the
+     * side's page size ...), as the command line's own are checked. */
+    snprintf(cmd, sizeof(cmd), "replay: --against %s", text);
+    if ((rc = knobs_check_options(cmd, &cfg, KNOB_N)) != 0)
+        return rc;
+    if (alternate_add(a, buf, &cfg, 0) != 0)
+        return usage_error("replay", "--against: at most %d sides",
+                           ALT_MAX_SIDES);
+    snprintf(a->side[a->n_sides - 1].label,
+             sizeof(a->side[a->n_sides - 1].label), "%s", text);
+    return 0;
+}
+
 static int add_against(struct alternate *a, const char *list,
                        const struct heap_config *cfg)
 {
-    char name[32];
+    char side[128];
+    int rc;
 
     while (*list) {
         size_t n = strcspn(list, ",");
 
-        if (n == 0 || n >= sizeof(name))
-            return bad("--against", list, "backends separated by commas");
-        memcpy(name, list, n);
-        name[n] = 0;
-        if (!backend_find(name))
-            return usage_error("replay", "--against: unknown backend '%s' "
-                               "(see 'xheap backends')", name);
-        if (baseline_find(name))
-            return usage_error("replay", "--against: %s is preloaded into a "
-                               "process of its own; it cannot alternate in "
-                               "this one", name);
-        if (alternate_add(a, name, cfg, 0) != 0)
-            return usage_error("replay", "--against: at most %d sides",
-                               ALT_MAX_SIDES);
-        list += n + (list[n] == ',');
+        if (n == 0 || n >= sizeof(side))
+            return bad("--against", list, "sides separated by commas, each "
+                       "BACKEND or BACKEND@KNOB=VALUE..");
+        memcpy(side, list, n);
+        side[n] = 0;
+        if ((rc = add_side(a, side, cfg)) != 0)
+            return rc;
+        list += n + (list[n] == ALT_SIDE_SEP);
     }
     return 0;
 }

@@ -15,9 +15,13 @@
  * Side 0 is the backend replay_measure was given; the others are models too
  * (a baseline preloads its own malloc into a process of its own, so it
  * cannot alternate in-process: the suite alternates those across processes,
- * rounds.h). A side may add a known delay after every event: the null
- * backend against itself plus 0.5, 1, 2, 5 ns is the instrument's
- * resolution (resolution.h).
+ * rounds.h). Each side has a model of its own: the same backend with 64K
+ * pages against 4K, or without a directmap against with one, alternates as
+ * two backends do. What the sides share is the decoded trace, and so the
+ * requests: a side's model knobs change how the heap serves them, never
+ * which. A side may add a known delay after every event: the null backend
+ * against itself plus 0.5, 1, 2, 5 ns is the instrument's resolution
+ * (rounds.h).
  */
 #ifndef XHEAP_ALTERNATE_H
 #define XHEAP_ALTERNATE_H
@@ -38,12 +42,14 @@ struct replay_report;
 
 struct alt_side {
     char backend[32];
-    struct heap_config cfg;
+    char label[128];             /* as --against gave it: xmalloc@page_size=64K */
+    struct heap_config cfg;      /* its own: the shared model, then its knobs */
     double delay_ns;             /* asked; 0: none */
     unsigned delay_iters;        /* the spin that comes closest */
     double injected_ns;          /* delay_iters at the calibrated speed */
     double *ns;                  /* ns/op of each clean round */
     struct stats_interval diff;  /* paired: this side - side 0 (not 0) */
+    struct stats_interval ratio; /* paired: this side / side 0 (not 0) */
 };
 
 /* One tried round: what every side measured and whether it was clean. */
@@ -83,6 +89,10 @@ void alternate_init(struct alternate *a);
 /* Adds a side; -1 when there are ALT_MAX_SIDES already. */
 int  alternate_add(struct alternate *a, const char *backend,
                    const struct heap_config *cfg, double delay_ns);
+/* The separators of a side in --against: sides by ',', a side's model
+ * knobs after its backend, each after '@': "xmalloc@page_size=64K". */
+#define ALT_SIDE_SEP ','
+#define ALT_KNOB_SEP '@'
 void alternate_free(struct alternate *a);
 
 /* replay.c calls this instead of its own passes when asked to alternate:
@@ -111,6 +121,11 @@ double alternate_spin_speed(void);
     "  --against B[,C..]  measure B (and C ..) in this process too, round\n" \
     "                     by round in a random order; the JSON gets\n" \
     "                     \"alternation\" with the paired differences\n" \
+    "                     and ratios. A side may have model knobs of its\n" \
+    "                     own, each as @KNOB=VALUE with bench.toml's\n" \
+    "                     name: xmalloc@page_size=64K,\n" \
+    "                     xmalloc@directmap=false@memory=2G (the rest\n" \
+    "                     is this command's model)\n" \
     "  --delays NS,..     sides of --backend plus a known spin of NS per\n" \
     "                     event (the instrument's resolution)\n" \
     "  --until NS,PCT     stop once every difference's 95% interval is\n" \
@@ -125,8 +140,9 @@ double alternate_spin_speed(void);
  * the model every side shares; BACKEND side 0 (set before, or later by
  * alternate_finish_args). */
 int alternate_option(int c, const char *arg, struct alternate **a);
-/* After parsing: side 0 is BACKEND with CFG; sides named by --against and
- * --delays get CFG too. 0, or EXIT_USAGE with the line printed. */
+/* After parsing: side 0 is BACKEND with CFG; sides named by --against get
+ * CFG with their own knobs over it, those of --delays CFG. 0, or
+ * EXIT_USAGE with one line printed (a bad side, knob or value). */
 int alternate_finish_args(struct alternate *a, const char *backend,
                           const struct heap_config *cfg);
 

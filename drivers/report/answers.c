@@ -28,6 +28,10 @@
  * is the fewest the issue allows; a median's exact 95% interval needs 6,
  * which the suite's alternated points get (rounds.h). */
 #define ANSWER_MIN_CLEAN 5
+/* An answer's text, at most: q6-threshold's lists every backend and size
+ * with its paired ratio (8 of them in bench.toml), and the caveat of
+ * emulated pages. */
+#define ANSWER_TEXT_MAX  1400
 
 /* The instrument's resolution (answers_resolution), for the answers. */
 static json_t *the_resolution;
@@ -39,34 +43,52 @@ static void put_metric(json_t *m, const char *name, double v)
     json_object_set_new(m, name, isnan(v) ? json_null() : json_real(v));
 }
 
-/* An alternated run (alternate.h): the paired difference of each other
- * side against this run's backend, and how many rounds were left out. */
+/* One other side of an alternated run (alternate.h): its model, its
+ * paired difference and ratio against the run's own side, and how many
+ * rounds were left out. */
+static json_t *alternated_side(const json_t *alt, const json_t *side)
+{
+    const json_t *d = json_object_get(side, "difference");
+    const json_t *q = json_object_get(side, "ratio");
+
+    return json_pack("{s:O, s:O?, s:O?, s:O, s:O, s:O, s:O, s:O, s:O, s:O, "
+                     "s:O, s:O?, s:O?, s:O?}",
+                     "against", json_object_get(side, "backend"),
+                     "side", json_object_get(side, "side"),
+                     "config", json_object_get(side, "config"),
+                     "estimate", json_object_get(d, "estimate"),
+                     "ci_low", json_object_get(d, "ci_low"),
+                     "ci_high", json_object_get(d, "ci_high"),
+                     "level", json_object_get(d, "level"),
+                     "n", json_object_get(d, "n"),
+                     "excluded", json_object_get(alt, "rounds_excluded"),
+                     "target_reached", json_object_get(alt, "target_reached"),
+                     "against_median", json_object_get(side, "median"),
+                     "ratio", json_object_get(q, "estimate"),
+                     "ratio_ci_low", json_object_get(q, "ci_low"),
+                     "ratio_ci_high", json_object_get(q, "ci_high"));
+}
+
+/* An alternated run: "alternation" is its first other side (Q1's
+ * xvmalloc), "alternation_sides" every other side (Q6's 16K and 64K). */
 static void collect_alternation(json_t *metrics, const json_t *alt)
 {
-    const json_t *side, *d;
-    json_t *out;
+    const json_t *side;
+    json_t *all = json_array(), *one;
     size_t i;
 
-    if (!json_is_object(alt))
+    if (!json_is_object(alt)) {
+        json_decref(all);
         return;
-    json_array_foreach(json_object_get(alt, "sides"), i, side) {
-        if (i == 0 || !(d = json_object_get(side, "difference")))
-            continue;
-        out = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}",
-                        "against", json_object_get(side, "backend"),
-                        "estimate", json_object_get(d, "estimate"),
-                        "ci_low", json_object_get(d, "ci_low"),
-                        "ci_high", json_object_get(d, "ci_high"),
-                        "level", json_object_get(d, "level"),
-                        "n", json_object_get(d, "n"),
-                        "excluded", json_object_get(alt, "rounds_excluded"),
-                        "target_reached", json_object_get(alt,
-                                                          "target_reached"),
-                        "against_median", json_object_get(side, "median"));
-        if (out)
-            json_object_set_new(metrics, "alternation", out);
-        return;   /* the suite alternates two sides */
     }
+    json_array_foreach(json_object_get(alt, "sides"), i, side)
+        if (i > 0 && json_object_get(side, "difference") &&
+            (one = alternated_side(alt, side)))
+            json_array_append_new(all, one);
+    if (json_array_size(all))
+        json_object_set_new(metrics, "alternation",
+                            json_deep_copy(json_array_get(all, 0)));
+    json_object_set_new(metrics, "alternation_sides", all);
 }
 
 static void collect_replay(json_t *run, const json_t *j)
@@ -273,7 +295,7 @@ static void set_answer(json_t *x, double value, const char *unit,
 static void set_answer(json_t *x, double value, const char *unit,
                        const struct stats_interval *ci, const char *fmt, ...)
 {
-    char text[512];
+    char text[ANSWER_TEXT_MAX];
     va_list ap;
 
     va_start(ap, fmt);
@@ -883,6 +905,107 @@ static bool directmap_on(const json_t *run, double unused)
     return !directmap_off(run, unused);
 }
 
+/* ---- Q6, Q7: one backend under two models, paired in one process ---- */
+
+/* The other side of RUN's alternation whose model has KEY = VALUE (a
+ * boolean as 0 or 1): page_size 65536, directmap 0. NULL when none. */
+static const json_t *alt_side(const json_t *run, const char *key, double value)
+{
+    const json_t *side, *v;
+    size_t i;
+
+    json_array_foreach(json_object_get(json_object_get(run, "metrics"),
+                                       "alternation_sides"), i, side) {
+        v = json_object_get(json_object_get(side, "config"), key);
+        if ((json_is_boolean(v) ? json_is_true(v) : jnum(v)) == value)
+            return side;
+    }
+    return NULL;
+}
+
+/* SIDE's paired ratio with its interval; *N the rounds behind it, 0 when
+ * there is no interval (too few clean rounds or processes: a side that
+ * kept none has no ratio at all). False when there is no such side. */
+static bool side_ratio(const json_t *side, struct stats_interval *ci,
+                       double *n)
+{
+    if (!side)
+        return false;
+    ci->estimate = jnum(json_object_get(side, "ratio"));
+    ci->lo = jnum(json_object_get(side, "ratio_ci_low"));
+    ci->hi = jnum(json_object_get(side, "ratio_ci_high"));
+    ci->level = jnum(json_object_get(side, "level"));
+    *n = jnum(json_object_get(side, "n"));
+    if (isnan(ci->estimate) || isnan(ci->lo) || isnan(ci->hi) || isnan(*n))
+        *n = 0;
+    return true;
+}
+
+/* Where a paired ratio stands: reliable (enough clean rounds, an
+ * interval) and resolvable (its difference in ns at least the
+ * instrument's resolution). */
+struct ratio_verdict {
+    struct stats_interval ci;
+    double n, excluded, diff_ns;
+    bool ok, res;
+};
+
+static bool ratio_verdict(const json_t *side, struct ratio_verdict *v)
+{
+    if (!side_ratio(side, &v->ci, &v->n))
+        return false;
+    v->excluded = jnum(json_object_get(side, "excluded"));
+    v->diff_ns = jnum(json_object_get(side, "estimate"));
+    v->ok = v->n >= ANSWER_MIN_CLEAN;
+    v->res = v->ok && resolvable(v->diff_ns);
+    return true;
+}
+
+/* The answer's n, excluded and verdict keys from V, as Q1's. */
+static void ratio_keys(json_t *x, const struct ratio_verdict *v)
+{
+    json_t *ans = json_object_get(x, "answer");
+
+    json_object_set_new(ans, "n", json_real(v->n));
+    json_object_set_new(ans, "excluded", json_real(isnan(v->excluded) ? 0
+                                                   : v->excluded));
+    if (!v->ok)
+        json_object_set_new(ans, "unreliable", json_true());
+    else if (!v->res) {
+        json_object_set_new(ans, "resolvable", json_false());
+        json_object_set_new(ans, "below_ns", json_real(resolution_ns()));
+    }
+}
+
+/* BACKEND under SIDE's model against BASE's, the paired ratio of SIDE in
+ * BASE's alternation: "64K pages against 4K: xmalloc costs 1.16x (60.1
+ * against 51.9 ns/op), paired in one process". False when BASE has none. */
+static bool answer_paired_ratio(json_t *x, const char *backend,
+                                const json_t *base, const json_t *side,
+                                const char *what)
+{
+    struct ratio_verdict v;
+    double a = median_of(base, "ns_per_op");
+    double b = jnum(json_object_get(side, "against_median"));
+
+    if (!base || !ratio_verdict(side, &v))
+        return false;
+    if (!v.ok)
+        set_answer(x, NAN, "x", NULL, "%s: %s, paired in one process", what,
+                   backend);
+    else if (!v.res)
+        set_answer(x, v.ci.estimate, "x", NULL, "%s: %s differs by %+.2f "
+                   "ns/op, paired in one process: not resolvable here "
+                   "(below %.2g ns)", what, backend, v.diff_ns,
+                   resolution_ns());
+    else
+        set_answer(x, v.ci.estimate, "x", &v.ci, "%s: %s costs %.3gx (%.1f "
+                   "against %.1f ns/op), paired in one process", what,
+                   backend, v.ci.estimate, b, a);
+    ratio_keys(x, &v);
+    return true;
+}
+
 /* One backend's cost with one setting against another: ratio and CI. */
 static void answer_ratio(json_t *x, const char *backend, const json_t *a,
                          const json_t *b, const char *what)
@@ -948,37 +1071,105 @@ static bool at_page_size(const json_t *run, double key)
            sweep(run, "size") == key;
 }
 
+/* "52/61/60": RUN's median at 4K, then at 16K and 64K its alternated
+ * sides' (else those pages' own runs'). */
+static void q6_medians(const json_t *x, const json_t *run, char *out,
+                       size_t len)
+{
+    static const double pages[] = { 16384, 65536 };
+    const char *b = rstr(run, "backend");
+    size_t at = (size_t)snprintf(out, len, "%.0f",
+                                 median_of(run, "ns_per_op"));
+
+    for (size_t p = 0; p < 2 && at < len; p++) {
+        const json_t *s = alt_side(run, "page_size", pages[p]);
+        const json_t *r = find_run(x, b, at_page_size,
+                                   pages[p] * 1e7 + sweep(run, "size"));
+
+        at += (size_t)snprintf(out + at, len - at, "/%.0f", s
+                               ? jnum(json_object_get(s, "against_median"))
+                               : r ? median_of(r, "ns_per_op") : NAN);
+    }
+}
+
+/* One backend and size of q6-threshold: "xmalloc 3000 B 52/60/60 (64K/4K
+ * 1.16x [1.14..1.18])", its part of the answer (the paired ratio), and
+ * what it adds to the answer's n, excluded and largest ratio. */
+static void q6_size_part(const json_t *x, const json_t *run, json_t *parts,
+                         char *out, size_t len, double *n_min,
+                         double *excluded, double *most)
+{
+    const json_t *side = alt_side(run, "page_size", 65536);
+    struct ratio_verdict v;
+    char label[64], meds[64];
+
+    snprintf(label, sizeof label, "%s %.0f B", rstr(run, "backend"),
+             sweep(run, "size"));
+    q6_medians(x, run, meds, sizeof meds);
+    if (!ratio_verdict(side, &v)) {   /* measured apart */
+        snprintf(out, len, "%s %s", label, meds);
+        return;
+    }
+    if (!v.ok && v.n == 0 && isnan(median_of(run, "ns_per_op")))
+        snprintf(out, len, "%s unreliable (no clean round)", label);
+    else if (!v.ok)
+        snprintf(out, len, "%s %s (64K/4K unreliable)", label, meds);
+    else if (!v.res)
+        snprintf(out, len, "%s %s (64K/4K below %.2g ns)", label, meds,
+                 resolution_ns());
+    else
+        snprintf(out, len, "%s %s (64K/4K %.3gx [%.3g..%.3g])", label, meds,
+                 v.ci.estimate, v.ci.lo, v.ci.hi);
+    json_array_append_new(parts, json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
+        "value", v.ok ? json_real(v.ci.estimate) : json_null(),
+        "ci_low", v.res ? json_real(v.ci.lo) : json_null(),
+        "ci_high", v.res ? json_real(v.ci.hi) : json_null(),
+        "n", json_real(v.n), "resolvable", v.res, "unreliable", !v.ok,
+        "below_ns", v.ok && !v.res ? json_real(resolution_ns())
+                                   : json_null()));
+    *n_min = fmin(*n_min, v.n);
+    *excluded += isnan(v.excluded) ? 0 : v.excluded;
+    if (v.ok && (isnan(*most) ||
+                 fabs(log(v.ci.estimate)) > fabs(log(*most))))
+        *most = v.ci.estimate;
+}
+
 /* The same request sizes at every page size: each backend's median cost
  * per size, page size by page size, so that a reader sees a size move from
- * the pool to whole pages or vmalloc as the page grows. */
+ * the pool to whole pages or vmalloc as the page grows; and 64K against
+ * 4K as the ratio paired in one process (rounds.h), with its interval. */
 static void answer_q6_sizes(json_t *x)
 {
-    static const double pages[] = { 4096, 16384, 65536 };
-    char list[560], emu[300];
+    json_t *parts = json_array(), *ans;
+    char list[1200], one[256], emu[300];
+    double n_min = INFINITY, excluded = 0, most = NAN;
     const json_t *run;
     size_t i, at = 0;
 
     list[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
-        const char *b = rstr(run, "backend");
-        double size = sweep(run, "size");
-
         if (!ok_run(run) || !at_page(run, 4096) || at >= sizeof list)
             continue;
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %.0f B",
-                               at ? "; " : "", b, size);
-        for (size_t p = 0; p < 3 && at < sizeof list; p++) {
-            const json_t *r = find_run(x, b, at_page_size,
-                                       pages[p] * 1e7 + size);
-
-            at += (size_t)snprintf(list + at, sizeof list - at, "%s%.0f",
-                                   p ? "/" : " ",
-                                   r ? median_of(r, "ns_per_op") : NAN);
-        }
+        q6_size_part(x, run, parts, one, sizeof one, &n_min, &excluded,
+                     &most);
+        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s",
+                               at ? "; " : "", one);
     }
     emulated(x, emu, sizeof emu);
-    set_answer(x, NAN, "ns/op", NULL, "the same requests at 4K/16K/64K "
-               "pages, ns per call: %s%s", list, emu);
+    if (!json_array_size(parts)) {   /* measured apart: medians alone */
+        json_decref(parts);
+        set_answer(x, NAN, "ns/op", NULL, "the same requests at 4K/16K/64K "
+                   "pages, ns per call: %s%s", list, emu);
+        return;
+    }
+    set_answer(x, most, "x", NULL, "the same requests at 4K/16K/64K pages, "
+               "ns per call, and 64K against 4K paired in one process: "
+               "%s%s", list, emu);
+    ans = json_object_get(x, "answer");
+    json_object_set_new(ans, "parts", parts);
+    json_object_set_new(ans, "n", json_real(n_min));
+    json_object_set_new(ans, "excluded", json_real(excluded));
 }
 
 static void answer_q6(json_t *x)
@@ -995,10 +1186,16 @@ static void answer_q6(json_t *x)
         return;
     }
     emulated(x, emu, sizeof emu);
-    answer_ratio(x, "xvmalloc", find_run(x, "xvmalloc", at_page, 4096),
-                 find_run(x, "xvmalloc", at_page, 65536),
-                 "64K pages against 4K");
-    if (!json_object_get(x, "answer") || json_is_null(json_object_get(x, "answer")))
+    /* xvmalloc if measured, else the first backend; paired in one
+     * process where it was (rounds.h), else from the two runs apart */
+    if (!find_run(x, "xvmalloc", at_page, 4096))
+        b = rstr(first_run(x), "backend");
+    else
+        b = "xvmalloc";
+    if (!answer_paired_ratio(x, b, find_run(x, b, at_page, 4096),
+                             alt_side(find_run(x, b, at_page, 4096),
+                                      "page_size", 65536),
+                             "64K pages against 4K"))
         answer_ratio(x, b, find_run(x, b, at_page, 4096),
                      find_run(x, b, at_page, 65536), "64K pages against 4K");
     if (emu[0] && json_object_get(x, "answer")) {
@@ -1038,12 +1235,16 @@ static const json_t *priced_list(const json_t *x,
  * directmap: without it Xen maps and unmaps each xenheap page. */
 static void answer_q7(json_t *x)
 {
-    const json_t *on, *off;
+    static const char what[] = "without a directmap, host time (Linux "
+                               "mmap/munmap)";
+    const json_t *on, *off, *base = find_run(x, "xmalloc", directmap_on, 0);
     char lon[400], loff[400], text[900];
 
-    answer_ratio(x, "xmalloc", find_run(x, "xmalloc", directmap_on, 0),
-                 find_run(x, "xmalloc", directmap_off, 0),
-                 "without a directmap, host time (Linux mmap/munmap)");
+    /* paired in one process where it was (rounds.h), else two runs */
+    if (!answer_paired_ratio(x, "xmalloc", base,
+                             alt_side(base, "directmap", 0), what))
+        answer_ratio(x, "xmalloc", base,
+                     find_run(x, "xmalloc", directmap_off, 0), what);
     on = priced_list(x, directmap_on, lon, sizeof lon);
     off = priced_list(x, directmap_off, loff, sizeof loff);
     if (!off)
@@ -1264,7 +1465,7 @@ static void finish_answer(json_t *x)
 {
     json_t *ans = json_object_get(x, "answer"), *ci;
     const char *label = json_string_value(json_object_get(x, "label"));
-    char text[2048];
+    char text[ANSWER_TEXT_MAX + 200];
     double n, excluded;
     unsigned empty, runs;
     bool unreliable, timed;
@@ -1295,7 +1496,7 @@ static void finish_answer(json_t *x)
      * nan or flatter, so the answer says what happened instead. */
     if (timed && empty > 0 && !json_is_number(json_object_get(ans, "n"))) {
         const json_t *host_len = json_object_get(ans, "host_len");
-        char priced[2048] = "";
+        char priced[ANSWER_TEXT_MAX] = "";
 
         /* the priced part (after the host part and "; ") still holds */
         if (json_is_integer(host_len) &&

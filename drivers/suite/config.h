@@ -171,6 +171,20 @@ size_t config_points(const struct experiment *e, const struct config_env *env);
 int config_point(const struct experiment *e, const struct config_env *env,
                  size_t i, struct config_point *pt, char *why, size_t len);
 
+/*
+ * The point that is point I of E but for one coordinate: the K-th of the
+ * experiment's page sizes (DIM CONFIG_DIM_PAGE), or the K-th value of its
+ * sweep DIM. The points an answer compares under two models (Q6's page
+ * sizes, Q7's directmap) are found so (rounds.h).
+ */
+#define CONFIG_DIM_PAGE (-1)
+size_t config_point_moved(const struct experiment *e,
+                          const struct config_env *env, size_t i, int dim,
+                          size_t k);
+/* Point I's index in DIM (as config_point_moved's K). */
+size_t config_point_at(const struct experiment *e,
+                       const struct config_env *env, size_t i, int dim);
+
 /* The effective configuration, for results.json: every key, defaults
  * included, under the names bench.toml uses. */
 json_t *config_json(const struct suite_config *c);

@@ -158,6 +158,40 @@ int config_point(const struct experiment *e, const struct config_env *env,
     return 0;
 }
 
+/* The stride and radix of coordinate DIM in a point's index, by
+ * config_point's digit order. */
+static void dim_place(const struct experiment *e, const struct config_env *env,
+                      int dim, size_t *stride, size_t *radix)
+{
+    struct dims d;
+
+    dims_of(e, env, &d);
+    *stride = e->n_backends * d.n_peers * d.n_threads;
+    for (size_t s = e->n_sweeps; s-- > 0 && (int)s != dim;)
+        *stride *= e->sweeps[s].n;
+    /* the page sizes come after every sweep (DIM -1 stops at none) */
+    *radix = dim == CONFIG_DIM_PAGE ? e->n_page_sizes : e->sweeps[dim].n;
+}
+
+size_t config_point_at(const struct experiment *e,
+                       const struct config_env *env, size_t i, int dim)
+{
+    size_t stride, radix;
+
+    dim_place(e, env, dim, &stride, &radix);
+    return i / stride % radix;
+}
+
+size_t config_point_moved(const struct experiment *e,
+                          const struct config_env *env, size_t i, int dim,
+                          size_t k)
+{
+    size_t stride, radix;
+
+    dim_place(e, env, dim, &stride, &radix);
+    return i - (i / stride % radix) * stride + k * stride;
+}
+
 int config_point_id(const struct config_point *pt, char *buf, size_t len)
 {
     const struct experiment *e = pt->exp;

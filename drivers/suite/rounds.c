@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "drivers/measure/alternate.h"
 #include "drivers/measure/baseline.h"
+#include "drivers/measure/knobs.h"
 #include "drivers/measure/stats.h"
 #include "workloads/gen.h"
 
@@ -31,8 +33,6 @@ static bool is_model(const char *backend)
     return !baseline_find(backend) && strcmp(backend, "glibc") != 0;
 }
 
-/* Q1 is the question whose answer is a difference of two models on the
- * same requests: xvmalloc - xmalloc. */
 /* The whole point's budget; each process has its share of it. */
 static double point_budget(const struct config_point *pt, bool quick)
 {
@@ -45,43 +45,144 @@ static double point_budget(const struct config_point *pt, bool quick)
     return budget;
 }
 
-bool rounds_alternate_args(const struct config_point *pt, bool quick,
-                           struct rounds_args *out)
+/* How every alternated child is run: SECONDS of budget, enough clean
+ * rounds for its share of the repetitions, batch timing. */
+static void budget_args(const struct config_point *pt, double seconds,
+                        struct rounds_args *out)
 {
-    const struct experiment *e = pt->exp;
     unsigned per_proc = (pt->repetitions + ROUNDS_MIN_PROCS - 1) /
                         ROUNDS_MIN_PROCS;
     unsigned min = per_proc > ROUNDS_MIN_CLEAN ? per_proc : ROUNDS_MIN_CLEAN;
 
-    out->n = 0;
-    if (e->kind != EXP_REPLAY || e->question != 1 || e->n_backends != 2 ||
-        !is_model(e->backends[0]) || !is_model(e->backends[1]) ||
-        strcmp(pt->backend, e->backends[0]) != 0 || pt->threads != 1)
-        return false;
-    add(out, "--against=%s", e->backends[1]);
-    add(out, "--until=%g,%g", ROUNDS_Q1_TARGET_NS, ROUNDS_Q1_TARGET_PCT);
-    add(out, "--max-seconds=%g", point_budget(pt, quick) / ROUNDS_MIN_PROCS);
+    add(out, "--max-seconds=%g", seconds);
     add(out, "--min-rounds=%u", min);
     add(out, "--timing=batch");
-    return true;
 }
 
-/* Q6 and Q7 compare one backend's time under two models (64K pages
- * against 4K, no directmap against one): their points differ in the
- * heap's configuration, and Q6's in the trace too, so they alternate
- * across processes, as baselines do. Q6's mixed workload answers with its
- * waste, which is the same in every repetition: it needs no rounds. */
-bool rounds_across(const struct experiment *e)
+/* Whether E's answer compares one backend's time under two or three
+ * models: Q6's 64K and 16K pages against 4K, Q7's no directmap against
+ * one. Q6's mixed workload answers with its waste, which is the same in
+ * every repetition: it needs no rounds. */
+static bool compares_models(const struct experiment *e)
 {
     bool waste = e->workload && strcmp(e->workload->name, "mixed") == 0;
 
-    if (e->kind == EXP_REPLAY &&
-        (e->question == 7 || (e->question == 6 && !waste)))
+    return e->kind == EXP_REPLAY &&
+           (e->question == 7 || (e->question == 6 && !waste));
+}
+
+int rounds_models_dim(const struct experiment *e)
+{
+    if (!compares_models(e))
+        return ROUNDS_NO_DIM;
+    for (size_t i = 0; i < e->n_backends; i++)
+        if (!is_model(e->backends[i]))
+            return ROUNDS_NO_DIM;
+    if (e->question == 6 && e->n_page_sizes > 1 &&
+        e->n_page_sizes <= ROUNDS_MAX_SIDES)
+        return CONFIG_DIM_PAGE;
+    for (size_t s = 0; e->question == 7 && s < e->n_sweeps; s++)
+        if (e->sweeps[s].target == SWEEP_MODEL &&
+            e->sweeps[s].n <= ROUNDS_MAX_SIDES)
+            return (int)s;
+    return ROUNDS_NO_DIM;
+}
+
+/* Knob ID of CFG as a side of --against writes it: @page_size=65536. */
+static size_t side_knob(char *out, size_t len, unsigned id,
+                        const struct heap_config *cfg)
+{
+    uint64_t v = knob_get(cfg, id);
+    char text[32];
+
+    if (knobs[id].type == KNOB_BOOL)
+        snprintf(text, sizeof text, "%s", v ? "true" : "false");
+    else if (knobs[id].type == KNOB_FLUSH || knobs[id].type == KNOB_PRESET)
+        knob_text(id, cfg, text, sizeof text);
+    else
+        snprintf(text, sizeof text, "%llu", (unsigned long long)v);
+    return (size_t)snprintf(out, len, "%c%s=%s", ALT_KNOB_SEP,
+                            knobs[id].name, text);
+}
+
+/* --against=B@KNOB=V..,B@.. for PT's sides along DIM: each side the same
+ * backend with the model knobs in which its point differs from PT. */
+static bool model_sides(const struct config_point *pt,
+                        const struct config_env *env, int dim,
+                        struct rounds_args *out, struct rounds_sides *sides)
+{
+    const struct experiment *e = pt->exp;
+    size_t n = dim == CONFIG_DIM_PAGE ? e->n_page_sizes : e->sweeps[dim].n;
+    char list[sizeof out->v[0]], why[256];
+    size_t at = 0;
+
+    if (config_point_at(e, env, pt->index, dim) != 0)
+        return false;
+    for (size_t k = 1; k < n; k++) {
+        struct config_point side;
+        size_t j = config_point_moved(e, env, pt->index, dim, k);
+
+        if (config_point(e, env, j, &side, why, sizeof why) != 0)
+            return false;
+        sides->point[sides->n++] = j;
+        at += (size_t)snprintf(list + at, at < sizeof list ? sizeof list - at
+                               : 0, "%s%s", k > 1 ? "," : "", pt->backend);
+        for (unsigned id = 0; id < KNOB_MODEL_N && at < sizeof list; id++)
+            if (knob_get(&side.model, id) != knob_get(&pt->model, id))
+                at += side_knob(list + at, sizeof list - at, id,
+                                &side.model);
+    }
+    if (at >= sizeof list - sizeof "--against=")
+        return false;   /* too many knobs differ to say: not alternated */
+    add(out, "--against=%s", list);
+    return true;
+}
+
+bool rounds_alternate_args(const struct config_point *pt,
+                           const struct config_env *env,
+                           struct rounds_args *out,
+                           struct rounds_sides *sides)
+{
+    const struct experiment *e = pt->exp;
+    int dim = rounds_models_dim(e);
+
+    out->n = 0;
+    sides->n = 0;
+    if (e->kind != EXP_REPLAY || pt->threads != 1)
+        return false;
+    if (dim != ROUNDS_NO_DIM) {
+        if (!model_sides(pt, env, dim, out, sides)) {
+            out->n = 0;
+            sides->n = 0;
+            return false;
+        }
+        /* The spread between processes is what a ratio's interval is
+         * made of: each process stops at its clean rounds, and the
+         * budget buys more processes (rounds_schedule). Rounds of a
+         * long trace (Q7 without a directmap) would eat it otherwise. */
+        budget_args(pt, 0, out);
         return true;
+    }
+    /* Q1: a difference of two models on the same requests */
+    if (e->question != 1 || e->n_backends != 2 ||
+        !is_model(e->backends[0]) || !is_model(e->backends[1]) ||
+        strcmp(pt->backend, e->backends[0]) != 0)
+        return false;
+    add(out, "--against=%s", e->backends[1]);
+    add(out, "--until=%g,%g", ROUNDS_Q1_TARGET_NS, ROUNDS_Q1_TARGET_PCT);
+    budget_args(pt, point_budget(pt, env->quick) / ROUNDS_MIN_PROCS, out);
+    return true;
+}
+
+/* A baseline cannot share a process; nor can Q6's and Q7's models when
+ * rounds_models_dim finds no coordinate it can alternate (a preloaded
+ * backend, more models than ROUNDS_MAX_SIDES). */
+bool rounds_across(const struct experiment *e)
+{
     for (size_t i = 0; i < e->n_backends; i++)
         if (baseline_find(e->backends[i]))
             return true;
-    return false;
+    return compares_models(e) && rounds_models_dim(e) == ROUNDS_NO_DIM;
 }
 
 /* ---- the resolution ---- */
@@ -241,13 +342,15 @@ void rounds_order(size_t *order, size_t n, uint64_t seed, unsigned k)
 
 /* Clean rounds read from one child, at most. */
 #define ALT_MAX_ROUNDS_SUITE 2000
+#define OTHER_SIDES (ROUNDS_MAX_SIDES - 1)
 
-
-/* One process's paired differences (side 1 - side 0) and side 0's ns/op,
- * clean rounds only. */
+/* One process's clean rounds: side 0's ns/op, and each other side's paired
+ * difference (side - side 0) and ratio (side / side 0). */
 struct proc {
-    size_t n;
-    double d[ALT_MAX_ROUNDS_SUITE], a[ALT_MAX_ROUNDS_SUITE];
+    size_t n, sides;             /* rounds; sides besides side 0 */
+    double a[ALT_MAX_ROUNDS_SUITE];
+    double d[OTHER_SIDES][ALT_MAX_ROUNDS_SUITE];
+    double q[OTHER_SIDES][ALT_MAX_ROUNDS_SUITE];
 };
 
 static int cmp_double(const void *x, const void *y)
@@ -261,6 +364,17 @@ static double median_sorting(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The median of N values of V, V left as it was. */
+static double median_of(const double *v, size_t n)
+{
+    static double copy[ALT_MAX_ROUNDS_SUITE];
+
+    if (n == 0)
+        return NAN;
+    memcpy(copy, v, n * sizeof *copy);
+    return median_sorting(copy, n);
 }
 
 /* A process counts when it kept ROUNDS_MIN_CLEAN clean rounds: one that
@@ -285,58 +399,80 @@ static const double t975[] = {
     2.228,
 };
 
-/*
- * The interval of the paired difference over processes: each process's
- * median difference is one observation, and the 95% interval is Student's
- * on their mean (K - 1 degrees of freedom). Decision: not a bootstrap.
- * With three to eight processes a percentile bootstrap over processes
- * is known to be too narrow (it sees (K-1)/K of the variance and a handful
- * of distinct resamples); here it gave [1.55..2.77] and [0.35..1.36] for
- * the same point in two runs. Student's interval on cluster summaries is
- * the textbook answer for few clusters, and the process medians are near
- * normal (each the median of 6 or more rounds).
- */
-static void over_processes(const struct proc *p, size_t k, double *est,
-                           double *lo, double *hi)
+/* Which per-round value of a side an interval is taken over. */
+enum paired { PAIRED_DIFF, PAIRED_RATIO };
+
+static const double *paired_of(const struct proc *p, size_t side,
+                               enum paired what)
 {
-    static double copy[ALT_MAX_ROUNDS_SUITE];
+    return what == PAIRED_RATIO ? p->q[side] : p->d[side];
+}
+
+/*
+ * The interval of side SIDE's paired difference (or ratio) over
+ * processes: each process's median is one observation, and the 95%
+ * interval is Student's on their mean (K - 1 degrees of freedom).
+ * Decision: not a bootstrap. With three to eight processes a percentile
+ * bootstrap over processes is known to be too narrow (it sees (K-1)/K of
+ * the variance and a handful of distinct resamples); here it gave
+ * [1.55..2.77] and [0.35..1.36] for the same point in two runs. Student's
+ * interval on cluster summaries is the textbook answer for few clusters,
+ * and the process medians are near normal (each the median of 6 or more
+ * rounds).
+ */
+static void over_processes(const struct proc *p, size_t k, size_t side,
+                           enum paired what, struct stats_interval *ci)
+{
     double m[ROUNDS_MAX_PROCS], sum = 0, sq = 0, half;
     size_t n = 0;
 
     for (size_t i = 0; i < k; i++)
         if (good(&p[i])) {
-            memcpy(copy, p[i].d, p[i].n * sizeof *copy);
-            m[n] = median_sorting(copy, p[i].n);
+            m[n] = median_of(paired_of(&p[i], side, what), p[i].n);
             sum += m[n++];
         }
-    *est = n ? sum / (double)n : NAN;
-    *lo = *hi = NAN;
+    ci->estimate = n ? sum / (double)n : NAN;
+    ci->lo = ci->hi = NAN;
+    ci->level = STATS_LEVEL95;
     if (n < 2)
         return;
     for (size_t i = 0; i < n; i++)
-        sq += (m[i] - *est) * (m[i] - *est);
+        sq += (m[i] - ci->estimate) * (m[i] - ci->estimate);
     half = t975[n - 1 < 10 ? n - 1 : 10] * sqrt(sq / (double)(n - 1)) /
            sqrt((double)n);
-    *lo = *est - half;
-    *hi = *est + half;
+    ci->lo = ci->estimate - half;
+    ci->hi = ci->estimate + half;
 }
 
-/* The clean rounds one child measured, from its JSON. */
+/* The clean rounds one child measured, from its JSON: every side. */
 static int read_proc(const json_t *j, struct proc *p)
 {
     const json_t *sides = json_object_get(json_object_get(j, "alternation"),
                                           "sides");
     const json_t *a = json_object_get(json_array_get(sides, 0), "ns_per_op");
-    const json_t *b = json_object_get(json_array_get(sides, 1), "ns_per_op");
+    size_t n = json_array_size(sides);
 
     p->n = 0;
-    if (!json_is_array(a) || !json_is_array(b) ||
-        json_array_size(a) != json_array_size(b))
+    p->sides = n > 1 ? n - 1 : 0;
+    if (!json_is_array(a) || n < 2 || n > ROUNDS_MAX_SIDES)
         return -1;
+    for (size_t i = 1; i < n; i++)
+        if (json_array_size(json_object_get(json_array_get(sides, i),
+                                            "ns_per_op")) !=
+            json_array_size(a))
+            return -1;
     for (size_t r = 0; r < json_array_size(a) && p->n < ALT_MAX_ROUNDS_SUITE;
          r++) {
-        p->a[p->n] = json_number_value(json_array_get(a, r));
-        p->d[p->n] = json_number_value(json_array_get(b, r)) - p->a[p->n];
+        double a0 = json_number_value(json_array_get(a, r));
+
+        p->a[p->n] = a0;
+        for (size_t i = 1; i < n; i++) {
+            double b = json_number_value(json_array_get(json_object_get(
+                json_array_get(sides, i), "ns_per_op"), r));
+
+            p->d[i - 1][p->n] = b - a0;
+            p->q[i - 1][p->n] = a0 > 0 ? b / a0 : NAN;
+        }
         p->n++;
     }
     return 0;
@@ -349,38 +485,106 @@ static double jnum_at(const json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : 0;
 }
 
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+/* An interval over processes as the JSON of a side has it; N: the rounds
+ * behind it, none without one. */
+static json_t *interval_json(const struct stats_interval *ci, size_t n,
+                             unsigned procs)
+{
+    return json_pack("{s:o, s:o, s:o, s:f, s:I, s:I}",
+                     "estimate", num_or_null(ci->estimate),
+                     "ci_low", num_or_null(ci->lo),
+                     "ci_high", num_or_null(ci->hi),
+                     "level", STATS_LEVEL95,
+                     "n", (json_int_t)(isnan(ci->lo) ? 0 : n),
+                     "processes", (json_int_t)procs);
+}
+
+/* Side I's median ns/op in process P (side 0 + its paired difference). */
+static double side_median(const struct proc *p, size_t i)
+{
+    static double b[ALT_MAX_ROUNDS_SUITE];
+
+    if (i == 0)
+        return median_of(p->a, p->n);
+    for (size_t r = 0; r < p->n; r++)
+        b[r] = p->a[r] + p->d[i - 1][r];
+    return median_sorting(b, p->n);
+}
+
+/* Side I of the combined result: its per-process medians as its ns/op,
+ * and besides side 0 its difference and ratio over the processes, each
+ * child's own interval kept in "processes". */
+static void combine_side(json_t *side, json_t **js, const struct proc *p,
+                         size_t k, size_t i, size_t rounds)
+{
+    json_t *ns = json_array(), *procs = json_array();
+    double m[ROUNDS_MAX_PROCS];
+    struct stats_interval d, q;
+    size_t n = 0;
+
+    for (size_t c = 0; c < k; c++) {
+        const json_t *child = json_array_get(json_object_get(json_object_get(
+            js[c], "alternation"), "sides"), i);
+
+        if (i > 0)
+            json_array_append_new(procs, json_pack("{s:O?, s:O?}",
+                "difference", json_object_get(child, "difference"),
+                "ratio", json_object_get(child, "ratio")));
+        if (!good(&p[c]))
+            continue;
+        m[n] = side_median(&p[c], i);
+        json_array_append_new(ns, json_real(m[n++]));
+    }
+    json_object_set_new(side, "ns_per_op", ns);
+    json_object_set_new(side, "median", n ? json_real(median_sorting(m, n))
+                                          : json_null());
+    if (i == 0) {
+        json_decref(procs);
+        return;
+    }
+    over_processes(p, k, i - 1, PAIRED_DIFF, &d);
+    over_processes(p, k, i - 1, PAIRED_RATIO, &q);
+    json_object_set_new(side, "difference", interval_json(&d, rounds,
+                                                          good_ones(p, k)));
+    json_object_set_new(side, "ratio", interval_json(&q, rounds,
+                                                     good_ones(p, k)));
+    json_object_set_new(side, "processes", procs);
+}
+
 /*
  * The combined result, shaped as one child's: the first child's JSON with
  * "repetitions" one per process (its median: the process is the sample),
- * the rounds counted over all, and side 1's difference from the two-stage
- * bootstrap; "processes" keeps each child's own interval.
+ * the rounds counted over all, and every side's difference and ratio over
+ * the processes (over_processes); each side's "processes" keeps each
+ * child's own intervals.
  */
-static json_t *combine(json_t **js, const struct proc *p, size_t k,
-                       const char *against)
+static json_t *combine(json_t **js, const struct proc *p, size_t k)
 {
-    json_t *out = json_deep_copy(js[0]), *reps = json_array(),
-           *procs = json_array(), *alt, *side1;
-    double tried = 0, clean = 0, excluded = 0, seconds = 0, est, lo, hi;
-    double a[ROUNDS_MAX_PROCS];
+    json_t *out = json_deep_copy(js[0]), *reps = json_array(), *alt, *side;
+    double tried = 0, clean = 0, excluded = 0, seconds = 0;
     bool reached = true;
-    size_t kept_rounds = 0;
+    size_t kept_rounds = 0, i;
 
-    for (size_t i = 0; i < k; i++) {
-        const json_t *ai = json_object_get(js[i], "alternation");
-        json_t *rep = json_deep_copy(json_array_get(json_object_get(js[i],
+    for (size_t c = 0; c < k; c++) {
+        const json_t *ai = json_object_get(js[c], "alternation");
+        json_t *rep = json_deep_copy(json_array_get(json_object_get(js[c],
                                      "repetitions"), 0));
-        double copy[ALT_MAX_ROUNDS_SUITE];
 
-        memcpy(copy, p[i].a, p[i].n * sizeof *copy);
-        a[i] = p[i].n ? median_sorting(copy, p[i].n) : NAN;
-        if (good(&p[i]))
-            kept_rounds += p[i].n;
-        if (rep && good(&p[i])) {
-            json_object_set_new(rep, "ns_per_op", json_real(a[i]));
-            /* and its median paired difference, for xheap compare */
-            memcpy(copy, p[i].d, p[i].n * sizeof *copy);
-            json_object_set_new(rep, "difference_ns",
-                                json_real(median_sorting(copy, p[i].n)));
+        if (good(&p[c]))
+            kept_rounds += p[c].n;
+        if (rep && good(&p[c])) {
+            json_object_set_new(rep, "ns_per_op",
+                                json_real(median_of(p[c].a, p[c].n)));
+            /* and its median paired difference (the first other side's:
+             * Q1's xvmalloc - xmalloc), for xheap compare */
+            if (p[c].sides)
+                json_object_set_new(rep, "difference_ns", json_real(
+                    median_of(p[c].d[0], p[c].n)));
             json_object_set_new(rep, "contaminated", json_false());
             json_array_append_new(reps, rep);
         } else {
@@ -391,10 +595,7 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
         excluded += jnum_at(ai, "rounds_excluded");
         seconds += jnum_at(ai, "seconds");
         reached &= json_is_true(json_object_get(ai, "target_reached"));
-        json_array_append(procs, json_object_get(json_array_get(
-            json_object_get(ai, "sides"), 1), "difference"));
     }
-    over_processes(p, k, &est, &lo, &hi);
     json_object_set_new(out, "repetitions", reps);
     json_object_set_new(out, "excluded_repetitions", json_real(excluded));
     alt = json_object_get(out, "alternation");
@@ -404,41 +605,44 @@ static json_t *combine(json_t **js, const struct proc *p, size_t k,
     json_object_set_new(alt, "rounds_excluded", json_real(excluded));
     json_object_set_new(alt, "seconds", json_real(seconds));
     json_object_set_new(alt, "target_reached", json_boolean(reached));
-    json_object_set_new(alt, "processes", procs);
+    json_object_set_new(alt, "processes_run", json_integer((json_int_t)k));
     json_object_set_new(alt, "interval", json_string(
-        "Student's t over the processes' median paired differences"));
-    side1 = json_array_get(json_object_get(alt, "sides"), 1);
-    json_object_set_new(side1, "backend", json_string(against));
-    json_object_set_new(side1, "difference", json_pack(
-        "{s:o, s:o, s:o, s:f, s:I, s:I}",
-        "estimate", isnan(est) ? json_null() : json_real(est),
-        "ci_low", isnan(lo) ? json_null() : json_real(lo),
-        "ci_high", isnan(hi) ? json_null() : json_real(hi),
-        "level", STATS_LEVEL95,
-        /* the rounds behind the interval: none without one */
-        "n", (json_int_t)(isnan(lo) ? 0 : kept_rounds),
-        "processes", (json_int_t)good_ones(p, k)));
+        "Student's t over the processes' median paired differences (and "
+        "ratios)"));
+    json_array_foreach(json_object_get(alt, "sides"), i, side)
+        combine_side(side, js, p, k, i, kept_rounds);
+    /* side 1's children, where Q1's readers had them */
+    json_object_set(alt, "processes", json_object_get(json_array_get(
+        json_object_get(alt, "sides"), 1), "processes"));
     return out;
 }
 
-/* Whether the combined interval is as narrow as Q1's target. */
-static bool narrow(const struct proc *p, size_t k)
+/* Whether the combined intervals are as narrow as JOB's target: Q1's on
+ * the difference, else ROUNDS_RATIO_TARGET_PCT of every ratio. */
+static bool narrow(const struct rounds_job *job)
 {
-    static double copy[ALT_MAX_ROUNDS_SUITE];
-    double est, lo, hi, meds[ROUNDS_MAX_PROCS], base;
+    const struct proc *p = job->p;
+    double meds[ROUNDS_MAX_PROCS], base;
+    struct stats_interval ci;
     size_t n = 0;
 
-    for (size_t i = 0; i < k; i++)
-        if (good(&p[i])) {
-            memcpy(copy, p[i].a, p[i].n * sizeof *copy);
-            meds[n++] = median_sorting(copy, p[i].n);
-        }
+    for (size_t i = 0; i < job->k; i++)
+        if (good(&p[i]))
+            meds[n++] = median_of(p[i].a, p[i].n);
     if (n == 0)
         return false;
     base = median_sorting(meds, n);
-    over_processes(p, k, &est, &lo, &hi);
-    return hi - lo <= fmax(ROUNDS_Q1_TARGET_NS,
-                           ROUNDS_Q1_TARGET_PCT / 100 * base);
+    if (!job->ratio) {
+        over_processes(p, job->k, 0, PAIRED_DIFF, &ci);
+        return ci.hi - ci.lo <= fmax(ROUNDS_Q1_TARGET_NS,
+                                     ROUNDS_Q1_TARGET_PCT / 100 * base);
+    }
+    for (size_t s = 0; s < p[0].sides; s++) {
+        over_processes(p, job->k, s, PAIRED_RATIO, &ci);
+        if (!(ci.hi - ci.lo <= ROUNDS_RATIO_TARGET_PCT / 100 * ci.estimate))
+            return false;
+    }
+    return true;
 }
 
 /* One child of JOB: process number K + 1 of its point, its JSON and log
@@ -484,14 +688,22 @@ static double seconds_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Whether JOB wants another process. */
+/* Whether JOB wants another process. One that has no good process yet
+ * when ROUNDS_MIN_PROCS tried, or two once the experiment's budget is
+ * spent, will not get five from the rest on this machine (each such
+ * process runs to alternate.c's busy limit): its answer says it is
+ * unreliable here. */
 static bool wants_more(const struct rounds_job *job, bool over_budget)
 {
-    if (job->failed || job->k == ROUNDS_MAX_PROCS)
+    unsigned good = good_ones(job->p, job->k);
+
+    if (job->failed || job->k == ROUNDS_MAX_PROCS ||
+        (good == 0 && (job->k >= ROUNDS_MIN_PROCS ||
+                       (over_budget && job->k >= 2))))
         return false;
-    if (good_ones(job->p, job->k) < ROUNDS_MIN_PROCS)
+    if (good < ROUNDS_MIN_PROCS)
         return true;
-    return !over_budget && !narrow(job->p, job->k);
+    return !over_budget && !narrow(job);
 }
 
 int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
@@ -501,6 +713,12 @@ int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
     double budget = (double)n * ROUNDS_EXPERIMENT_BUDGETS *
                     (quick ? ROUNDS_QUICK_BUDGET_S : ROUNDS_BUDGET_S);
     double t0 = seconds_now();
+
+    /* --quick: Q6's and Q7's ratios stop at ROUNDS_MIN_PROCS good
+     * processes (their target is the full suite's; the quick suite's two
+     * minutes have no room for 21 more processes of q6-threshold) */
+    if (quick && n && jobs[0].ratio)
+        budget = 0;
     size_t order[64];
     unsigned round = 0;
     bool any = true;
@@ -535,7 +753,7 @@ int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
             if (!job->why[0])
                 snprintf(job->why, sizeof job->why, "not measured");
             job->failed = true;
-        } else if (!(out = combine(job->js, job->p, job->k, job->against)) ||
+        } else if (!(out = combine(job->js, job->p, job->k)) ||
                    json_dump_file(out, job->json, JSON_INDENT(1)) != 0) {
             snprintf(job->why, sizeof job->why, "%.900s: cannot write",
                      job->json);

@@ -7,13 +7,19 @@
  *   child (alternate.h). The smallest delay whose interval excludes 0 is
  *   the resolution of this run; an answer whose difference is smaller says
  *   "not resolvable here".
- * - Two models an answer compares (Q1: xvmalloc against xmalloc) run in
- *   one child, alternating round by round, until the interval of their
- *   paired difference is as narrow as the question asks (Q1: 1 ns or 5%,
- *   the larger) or the experiment's budget is spent.
+ * - Two models an answer compares run in one child, alternating round by
+ *   round, until the interval of their paired difference is as narrow as
+ *   the question asks or the experiment's budget is spent. Q1 compares two
+ *   backends (xvmalloc against xmalloc: 1 ns or 5%, the larger); Q6 and
+ *   Q7 one backend under two or three models (16K and 64K pages against
+ *   4K, no directmap against one: each ratio's interval within 5% of it),
+ *   the sides being the points of the sweep that differ in that model
+ *   alone, on the same trace.
  * - Baselines preload their own malloc, each in a process of its own: the
  *   points of one group (the backends of one coordinate) run one
- *   repetition each, in an order drawn per round, round after round.
+ *   repetition each, in an order drawn per round, round after round. So
+ *   do Q6 and Q7 points whose traces differ between the models (a
+ *   workload whose sizes are in pages): their requests are not the same.
  */
 #ifndef XHEAP_ROUNDS_H
 #define XHEAP_ROUNDS_H
@@ -31,12 +37,16 @@
  * whichever is larger (a few ns is what the question is about). */
 #define ROUNDS_Q1_TARGET_NS   1.0
 #define ROUNDS_Q1_TARGET_PCT  5.0
-/* The time one alternated point may take: each of its processes gets a
- * ROUNDS_MIN_PROCS-th of it, and the experiment as a whole twice it per
- * point before no point gets more than ROUNDS_MIN_PROCS processes (full
- * suite, --quick). The default suite has 7 such points (q1-small and
- * q1-pairs' six sizes): at most 3.5 min, 42 s with --quick, past
- * which each point stops at ROUNDS_MIN_PROCS processes. */
+/* Q6 and Q7 answer with ratios (64K pages against 4K costs 1.3x): each
+ * side's ratio interval narrower than this share of the ratio. */
+#define ROUNDS_RATIO_TARGET_PCT 5.0
+/* The time one alternated point may take: each of Q1's processes gets a
+ * ROUNDS_MIN_PROCS-th of it (Q6's and Q7's stop at their clean rounds),
+ * and the experiment as a whole twice it per point before no point gets
+ * more than ROUNDS_MIN_PROCS processes (full suite, --quick). The default
+ * suite has 7 such points for Q1 (q1-small and q1-pairs' six sizes): at
+ * most 3.5 min, 42 s with --quick, past which each point stops at
+ * ROUNDS_MIN_PROCS processes; q6-threshold has 8 and q7-directmap 3. */
 #define ROUNDS_BUDGET_S       15.0
 #define ROUNDS_QUICK_BUDGET_S 3.0
 #define ROUNDS_EXPERIMENT_BUDGETS 2.0
@@ -59,15 +69,39 @@
 #define ROUNDS_MAX_ARGS 8
 struct rounds_args {
     int n;
-    char v[ROUNDS_MAX_ARGS][128];
+    char v[ROUNDS_MAX_ARGS][256];
 };
 
-/* Whether point PT is measured by alternation in its own child, and if so
- * its extra arguments (--against, --until, budget, rounds) in OUT. Only
- * the first backend's point alternates; the other's runs as before, for
- * its own metrics. */
-bool rounds_alternate_args(const struct config_point *pt, bool quick,
-                           struct rounds_args *out);
+/* The sides of one alternated point, itself included, at most: Q6's
+ * three page sizes. */
+#define ROUNDS_MAX_SIDES 4
+
+/* The coordinate whose models E's answer compares in one process, as
+ * config_point_moved takes it (CONFIG_DIM_PAGE: Q6's page sizes; a sweep:
+ * Q7's directmap), or ROUNDS_NO_DIM. */
+#define ROUNDS_NO_DIM (-2)
+int rounds_models_dim(const struct experiment *e);
+
+/* The other points an alternated point measures as its sides (Q6, Q7). */
+struct rounds_sides {
+    size_t n;
+    size_t point[ROUNDS_MAX_SIDES - 1];
+};
+
+/*
+ * Whether point PT is measured by alternation in its own child, and if so
+ * its extra arguments (--against, --until, budget, rounds) in OUT and, for
+ * Q6 and Q7, the points that are its other sides in SIDES. Q1: only the
+ * first backend's point alternates, against the second backend. Q6, Q7:
+ * the point at the first value of the compared coordinate (4K pages, the
+ * directmap on), against the same backend at the others, each side's
+ * model knobs those that differ (--against=xmalloc@page_size=65536). The
+ * other points run as before, for their own metrics.
+ */
+bool rounds_alternate_args(const struct config_point *pt,
+                           const struct config_env *env,
+                           struct rounds_args *out,
+                           struct rounds_sides *sides);
 
 /*
  * The process is the unit of replication: one process's rounds share its
@@ -94,7 +128,8 @@ typedef int (*rounds_child_fn)(void *ctx, char **argv, const char *log,
 struct proc;
 struct rounds_job {
     char **argv;
-    const char *json, *log, *against;
+    const char *json, *log;
+    bool ratio;              /* Q6, Q7: the target is on each ratio */
     /* Filled by rounds_schedule. */
     unsigned k;                          /* processes run */
     struct proc *p;
@@ -109,20 +144,25 @@ struct rounds_job {
  * point's processes spread over the whole experiment and the machine's
  * changes of state fall into every point's interval rather than between
  * two runs. A point gets ROUNDS_MIN_PROCS processes, more while its
- * interval is wider than Q1's target and the experiment's budget (N times
- * a point's) lasts. Each point's combined result is written to its JSON,
- * shaped as one child's (job->failed and job->why otherwise).
+ * interval is wider than its target (Q1's, or ROUNDS_RATIO_TARGET_PCT of
+ * every ratio) and the experiment's budget (N times a point's) lasts;
+ * none more once its first ROUNDS_MIN_PROCS, or two past the budget,
+ * kept no good one (a machine too busy for it).
+ * Each point's combined result is written to its JSON, shaped as one
+ * child's, every side with its difference and ratio over the processes
+ * (job->failed and job->why otherwise).
  */
 int rounds_schedule(struct rounds_job *jobs, size_t n, bool quick,
                     uint64_t seed, const volatile sig_atomic_t *stop,
                     rounds_child_fn run, void *ctx);
 
 /* Whether E's points alternate across processes, round by round: it lists
- * a baseline (preloaded) backend, or its answer compares one backend under
- * two models (Q6, Q7). Each round runs every point once, one
- * repetition in a process of its own, in an order drawn afresh; at least
- * ROUNDS_ACROSS_MIN rounds (--quick too), so that every answer built on
- * them has 5 repetitions a side, each its own process. */
+ * a baseline (preloaded) backend. (So do Q6 and Q7 when their traces
+ * differ between the models: the suite finds that when it makes them.)
+ * Each round runs every point once, one repetition in a process of its
+ * own, in an order drawn afresh; at least ROUNDS_ACROSS_MIN rounds
+ * (--quick too), so that every answer built on them has 5 repetitions a
+ * side, each its own process. */
 #define ROUNDS_ACROSS_MIN 5u
 #define ROUNDS_ACROSS_MAX 64u
 bool rounds_across(const struct experiment *e);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -411,8 +412,12 @@ static int child_for_rounds(void *ctx, char **argv, const char *log,
         if (strncmp(*a, "--max-seconds=", 14) == 0)
             timeout = *a + 14;
     /* The child stops itself by its budget; the timeout is the backstop:
-     * alternate.c's busy-machine limit plus a margin. */
-    limit = timeout ? 4 * atof(timeout) + 30 : s->cfg.run.point_timeout_s;
+     * alternate.c's busy-machine limit plus a margin, or the point
+     * timeout where that is longer (a busy machine's limit grows with
+     * the time a round takes: Q7's rounds without a directmap). */
+    limit = timeout ? fmax(4 * atof(timeout) + 30,
+                           s->cfg.run.point_timeout_s)
+                    : s->cfg.run.point_timeout_s;
     return run_child(s, argv, log, clock_s() + (limit > 0 ? limit : 1e12),
                      limit, why, len);
 }
@@ -619,6 +624,56 @@ static void across_points(struct suite *s, const struct experiment *e,
     fprintf(stderr, "   %.1f s\n", clock_s() - t0);
 }
 
+/* Whether files A and B hold the same bytes. */
+static bool same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "r"), *fb = fopen(b, "r");
+    char ba[65536], bb[sizeof ba];
+    size_t na, nb;
+    bool same = fa && fb;
+
+    while (same) {
+        na = fread(ba, 1, sizeof ba, fa);
+        nb = fread(bb, 1, sizeof bb, fb);
+        same = na == nb && memcmp(ba, bb, na) == 0;
+        if (na < sizeof ba)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/*
+ * The trace of PT, made last (s->trace_path is it), and whether each of
+ * its SIDES' traces is the same: then the sides replay the same requests
+ * in one process. A workload whose sizes are in pages gives other
+ * requests at another page size, and those points cannot be paired.
+ */
+static int side_traces(struct suite *s, const struct experiment *e,
+                       const struct config_point *pt,
+                       const struct rounds_sides *sides, bool *same,
+                       char *why, size_t len)
+{
+    char paths[ROUNDS_MAX_SIDES][PATH_MAX];
+    struct config_point side;
+
+    *same = true;
+    for (size_t k = 0; k < sides->n; k++) {
+        if (config_point(e, &s->env, sides->point[k], &side, why, len) != 0 ||
+            point_trace(s, &side, generation_deadline(e), why, len) != 0)
+            return -1;
+        snprintf(paths[k], sizeof paths[k], "%s", s->trace_path);
+    }
+    if (point_trace(s, pt, generation_deadline(e), why, len) != 0)
+        return -1;
+    for (size_t k = 0; k < sides->n; k++)
+        *same &= same_file(paths[k], s->trace_path);
+    return 0;
+}
+
 /* Before E's points are collected: its alternated points measured,
  * process by process across them (rounds_schedule). */
 static void alternate_points(struct suite *s, const struct experiment *e)
@@ -627,9 +682,11 @@ static void alternate_points(struct suite *s, const struct experiment *e)
     struct alternated *al = calloc(1, sizeof *al);
     struct config_point pt;
     struct rounds_args ra;
+    struct rounds_sides sides;
     char why[1024];
     double t0 = clock_s();
     unsigned procs = 0;
+    bool same = true;
 
     if (!al || !(al->jobs = calloc(n, sizeof *al->jobs)) ||
         !(al->argv = calloc(n, sizeof *al->argv)) ||
@@ -647,16 +704,23 @@ static void alternate_points(struct suite *s, const struct experiment *e)
         size_t m = al->n;
 
         if (config_point(e, &s->env, i, &pt, why, sizeof why) != 0 ||
-            !rounds_alternate_args(&pt, s->opt->quick, &ra) ||
-            point_trace(s, &pt, generation_deadline(e), why,
-                        sizeof why) != 0)
+            !rounds_alternate_args(&pt, &s->env, &ra, &sides) ||
+            side_traces(s, e, &pt, &sides, &same, why, sizeof why) != 0)
             continue;
+        if (!same) {   /* other requests at another model: across */
+            fprintf(stderr, "   the models' traces differ: alternating "
+                    "across processes\n");
+            al->n = 0;
+            memset(al->argv, 0, n * sizeof *al->argv);
+            across_points(s, e, n);
+            return;
+        }
         alternated_point(s, e, i, &pt, m);
         for (int k = 0; k < ra.n; k++)
             arg(&al->argv[m], "%s", ra.v[k]);
         al->jobs[m] = (struct rounds_job){ .argv = al->argv[m].v,
             .json = al->path[m][0], .log = al->path[m][1],
-            .against = e->backends[1] };
+            .ratio = sides.n > 0 };
         al->n++;
     }
     if (!al->n)
@@ -703,6 +767,7 @@ static void measure_point(struct suite *s, const struct experiment *e,
     double deadline = t0 + (timeout > 0 ? timeout : 1e12);
     json_t *run = NULL;
     struct rounds_args ra = { 0 };
+    struct rounds_sides sides;
 
     if (!a || config_point(e, &s->env, i, &pt, why, sizeof why) != 0) {
         run = json_pack("{s:s, s:s}", "experiment", e->name,
@@ -722,11 +787,12 @@ static void measure_point(struct suite *s, const struct experiment *e,
             goto failed;
         replay_args(a, &pt, s->trace_path, json,
                     answers_want_placements(workload) ? placements : NULL);
-        if (rounds_alternate_args(&pt, s->opt->quick, &ra))   /* rounds.h */
+        if (rounds_alternate_args(&pt, &s->env, &ra, &sides)) /* rounds.h */
             for (int k = 0; k < ra.n; k++)
                 arg(a, "%s", ra.v[k]);
     }
-    if ((ra.n || rounds_across(e)
+    /* alternate_points measured it: alone, or across processes */
+    if ((ra.n || (s->alt && s->alt->reps)
              ? alternated_result(s, json, why, sizeof why)
              : run_child(s, a->v, log, deadline, timeout, why,
                          sizeof why)) != 0)
