@@ -42,19 +42,16 @@ static void spin_bound_reached(void)
     sched_yield();
 }
 
-/* Xen's _spin_lock: spin_lock_common without a callback. */
-void spin_lock(spinlock_t *l)
+/* Waits for ticket TAIL to be served: out of the fast path, so that an
+ * uncontended spin_lock saves no registers for the yield call, as Xen's
+ * spin_lock_common has none to make. */
+static void __attribute__((noinline, cold))
+spin_wait(spinlock_t *l, uint16_t tail)
 {
-    spinlock_tickets_t t = { .head_tail = SPINLOCK_TICKET_INC };
     unsigned spins = 0;
 
-    preempt_count++;
-    __asm__ __volatile__("" ::: "memory");
-    /* arch_fetch_and_add: lock xadd. */
-    t.head_tail = __atomic_fetch_add(&l->tickets.head_tail, t.head_tail,
-                                     __ATOMIC_ACQUIRE);
     /* observe_head: smp_rmb() (a compiler barrier on x86), read_atomic. */
-    while (t.tail != __atomic_load_n(&l->tickets.head, __ATOMIC_ACQUIRE)) {
+    while (tail != __atomic_load_n(&l->tickets.head, __ATOMIC_ACQUIRE)) {
         if (++spins < SPIN_BEFORE_YIELD) {
             cpu_relax();
         } else {
@@ -62,6 +59,20 @@ void spin_lock(spinlock_t *l)
             spin_bound_reached();
         }
     }
+}
+
+/* Xen's _spin_lock: spin_lock_common without a callback. */
+void spin_lock(spinlock_t *l)
+{
+    spinlock_tickets_t t = { .head_tail = SPINLOCK_TICKET_INC };
+
+    preempt_count++;
+    __asm__ __volatile__("" ::: "memory");
+    /* arch_fetch_and_add: lock xadd. */
+    t.head_tail = __atomic_fetch_add(&l->tickets.head_tail, t.head_tail,
+                                     __ATOMIC_ACQUIRE);
+    if (t.tail != __atomic_load_n(&l->tickets.head, __ATOMIC_ACQUIRE))
+        spin_wait(l, t.tail);
 }
 
 /* Xen's _spin_unlock: add_sized(&head, 1), a plain add to memory. */
