@@ -90,6 +90,14 @@ int      page_alloc_check_arm64(struct page_alloc *pa, char *why,
  * there is. */
 #define DEFAULT_LOW_MEM_VIRQ (64ull << 20)
 
+/* PADDR_BITS (x86's page-bits.h; Arm's CONFIG_PADDR_BITS defaults). Xen
+ * has NR_ZONES = PADDR_BITS - PAGE_SHIFT + 1 zones whatever its memory,
+ * and get_free_buddy looks at each from zone_hi down, empty or not: 41 on
+ * x86 with 4K pages, 22 of them empty at 1 GiB. */
+#define PADDR_BITS_X86     52
+#define PADDR_BITS_ARM64   48
+#define PADDR_BITS_ARM32   40
+
 static unsigned fls32(uint32_t x)
 {
     return x ? 32 - (unsigned)__builtin_clz(x) : 0;
@@ -1077,7 +1085,9 @@ int page_alloc_init(struct page_alloc *pa, struct frames *f, struct mapper *m,
     /* A separate xenheap takes frames [0, end): frame 0 never reaches the
      * heap and the last is the buffer, so it holds xen_frames - 1. */
     pa->xenheap_end = xen_frames ? (uint32_t)xen_frames + 1 : 0;
-    pa->nr_zones = fls32(f->nr_frames - 1) + 1;
+    pa->nr_zones = (cfg->arch == ARCH_X86 ? PADDR_BITS_X86
+                    : cfg->arch == ARCH_ARM64 ? PADDR_BITS_ARM64
+                    : PADDR_BITS_ARM32) - f->page_shift + 1;   /* NR_ZONES */
     if (alloc_tables(pa, f->nr_frames)) {
         snprintf(why, why_len, "out of memory for the frame table");
         page_alloc_fini(pa);
