@@ -74,7 +74,6 @@ _Static_assert(BHDR_OVERHEAD == MEM_ALIGN, "the data is MEM_ALIGN-aligned");
 #define ROUNDUP_SIZE(r)   (((r) + MEM_ALIGN - 1) & ~(unsigned long)(MEM_ALIGN - 1))
 #define ROUNDDOWN_SIZE(r) ((r) & ~(unsigned long)(MEM_ALIGN - 1))
 
-typedef void *(*xmem_get_memory)(void *ctx, unsigned long bytes);
 typedef void  (*xmem_put_memory)(void *ctx, void *region);
 
 /* Xen's struct xmem_pool, field for field but its name; the model's own
@@ -706,6 +705,14 @@ static int pool_check(struct xen_model *m, char *why, size_t why_len)
     return rc;
 }
 
+static xmem_get_memory swap_get_mem(struct xen_model *m, xmem_get_memory fn)
+{
+    xmem_get_memory old = POOL(m)->get_mem;
+
+    POOL(m)->get_mem = fn;
+    return old;
+}
+
 const struct tlsf_layout LAYOUT = {
     .name = LAYOUT_NAME,
     .ptr_bytes = sizeof(blink),
@@ -726,4 +733,5 @@ const struct tlsf_layout LAYOUT = {
     .strip_padding = strip_padding,
     .block_size = block_size,
     .check = pool_check,
+    .swap_get_mem = swap_get_mem,
 };

@@ -75,6 +75,10 @@ static inline void tlsf_mapping_insert(unsigned long r, int *fl, int *sl)
 
 /* One layout of xmalloc_tlsf.c: its sizes, and its entry points on a model
  * (m->xenpool is that layout's struct xmem_pool). */
+/* Where the pool gets a region (xmem_pool_create's get_mem): called with
+ * the pool lock dropped. */
+typedef void *(*xmem_get_memory)(void *ctx, unsigned long bytes);
+
 struct tlsf_layout {
     const char *name;              /* "lp64" or "arm32" */
     unsigned ptr_bytes;            /* sizeof(void *) of that Xen */
@@ -106,6 +110,9 @@ struct tlsf_layout {
     unsigned long (*block_size)(const void *block);
     /* Bitmaps against lists and every listed block; 0 or -1. */
     int   (*check)(struct xen_model *m, char *why, size_t why_len);
+    /* Tests only (tests/soak.c's hostile rounds): puts FN in the pool's
+     * get_mem, returns what was there. */
+    xmem_get_memory (*swap_get_mem)(struct xen_model *m, xmem_get_memory fn);
 };
 
 extern const struct tlsf_layout tlsf_lp64, tlsf_arm32;

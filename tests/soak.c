@@ -697,11 +697,11 @@ static void reclaim_idle_regions(struct soak *s)
     unsigned long regions = xmalloc_pool_regions(s->m);
     unsigned long used = xmalloc_pool_used(s->m);
 
-    if (used != regions * BHDR_OVERHEAD)
+    if (used != regions * s->m->tlsf->bhdr_overhead)
         fault("end of round: all freed, yet the xmalloc pool counts %lu "
               "bytes used in %lu regions", used, regions);
     for (unsigned long i = 0; i < regions; i++) {
-        void *p = _xmalloc(s->m, 1, MEM_ALIGN);
+        void *p = _xmalloc(s->m, 1, 0);   /* 0: the layout's MEM_ALIGN */
 
         if (!p)
             fault("end of round: no block from an idle pool region");
@@ -794,8 +794,7 @@ static void *hostile_pool_get(void *ctx, unsigned long bytes)
 
 static void make_hostile(struct soak *s)
 {
-    model_pool_get = s->m->xenpool->get_mem;
-    s->m->xenpool->get_mem = hostile_pool_get;
+    model_pool_get = s->m->tlsf->swap_get_mem(s->m, hostile_pool_get);
 }
 
 /* Thread 0, the others waiting: a fresh shared heap for this round. Each
