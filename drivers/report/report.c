@@ -689,25 +689,12 @@ static unsigned question_of(const json_t *e)
     return q >= 1 && q <= 9 ? (unsigned)q : 0;
 }
 
-/* The ns_per_op repetitions of RUN; returns how many. */
-static size_t reps_of(const json_t *run, double *out)
+/* The samples KEY of RUN (ns_per_op: its repetitions; paired_diff_ns: an
+ * alternated point's per-process paired differences, xvmalloc - xmalloc
+ * within each process, answers.c); returns how many. */
+static size_t samples_of(const json_t *run, const char *key, double *out)
 {
-    json_t *a = json_object_get(json_object_get(run, "samples"),
-                                "ns_per_op"), *v;
-    size_t i, n = 0;
-
-    json_array_foreach(a, i, v)
-        if (n < MAX_REPS && json_is_number(v))
-            out[n++] = json_number_value(v);
-    return n;
-}
-
-/* An alternated point's per-process paired differences (xvmalloc -
- * xmalloc within each process: answers.c's paired_diff_ns); how many. */
-static size_t paired_of(const json_t *run, double *out)
-{
-    json_t *a = json_object_get(json_object_get(run, "samples"),
-                                "paired_diff_ns"), *v;
+    json_t *a = json_object_get(json_object_get(run, "samples"), key), *v;
     size_t i, n = 0;
 
     json_array_foreach(a, i, v)
@@ -769,12 +756,12 @@ static bool contradicts_design(const json_t *x, char *out, size_t len)
             continue;
         /* Paired within each process where the point alternated (what
          * the answer's interval rests on), else side against side. */
-        if ((na = paired_of(run, a)) >= 2) {
+        if ((na = samples_of(run, "paired_diff_ns", a)) >= 2) {
             if (stats_median_ci(a, na, STATS_LEVEL95, &ci) != 0)
                 continue;
         } else {
-            na = reps_of(run, a);
-            nb = reps_of(other, b);
+            na = samples_of(run, "ns_per_op", a);
+            nb = samples_of(other, "ns_per_op", b);
             if (!na || !nb || stats_boot_median_diff(a, na, b, nb,
                     STATS_LEVEL95, STATS_BOOT_RESAMPLES, STATS_BOOT_SEED,
                     &ci) != 0)
