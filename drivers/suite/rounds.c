@@ -645,34 +645,55 @@ static bool narrow(const struct rounds_job *job)
     return true;
 }
 
-/* One child of JOB: process number K + 1 of its point, its JSON and log
- * beside the point's own (which the combined result takes). */
-static int one_process(struct rounds_job *job, rounds_child_fn run, void *ctx,
-                       char *why, size_t len)
+/*
+ * Runs one child of a point: ARGV with its --json=... pointed at JSON.TK
+ * (TAG, then K + 1) and its log at LOG.TK, beside the point's own files,
+ * which the combined result takes. -1 when the child could not run or
+ * failed (WHY says so); else 0, with *OUT its JSON, or NULL when that did
+ * not load (WHY names PATH and the fault).
+ */
+static int child_json(char **argv, const char *json, const char *logp,
+                      char tag, unsigned k, rounds_child_fn run, void *ctx,
+                      json_t **out, char *path, size_t path_len, char *why,
+                      size_t len)
 {
-    char path[4200], log[4200], store[4300];
+    char log[4200], store[4300];
     json_error_t err;
     char **at = NULL, *saved;
     int rc;
 
-    for (char **a = job->argv; *a; a++)
+    *out = NULL;
+    for (char **a = argv; *a; a++)
         if (strncmp(*a, "--json=", 7) == 0)
             at = a;
     if (!at) {
         snprintf(why, len, "no --json among the arguments");
         return -1;
     }
-    snprintf(path, sizeof path, "%s.p%u", job->json, job->k + 1);
-    snprintf(log, sizeof log, "%s.p%u", job->log, job->k + 1);
+    snprintf(path, path_len, "%s.%c%u", json, tag, k + 1);
+    snprintf(log, sizeof log, "%s.%c%u", logp, tag, k + 1);
     snprintf(store, sizeof store, "--json=%s", path);
     saved = *at;
     *at = store;
-    rc = run(ctx, job->argv, log, why, len);
+    rc = run(ctx, argv, log, why, len);
     *at = saved;
     if (rc != 0)
         return -1;
-    if (!(job->js[job->k] = json_load_file(path, 0, &err)) ||
-        read_proc(job->js[job->k], &job->p[job->k]) != 0) {
+    if (!(*out = json_load_file(path, 0, &err)))
+        snprintf(why, len, "%.700s: %.160s", path, err.text);
+    return 0;
+}
+
+/* One child of JOB: process number K + 1 of its point. */
+static int one_process(struct rounds_job *job, rounds_child_fn run, void *ctx,
+                       char *why, size_t len)
+{
+    char path[4200];
+
+    if (child_json(job->argv, job->json, job->log, 'p', job->k, run, ctx,
+                   &job->js[job->k], path, sizeof path, why, len) != 0)
+        return -1;
+    if (!job->js[job->k] || read_proc(job->js[job->k], &job->p[job->k]) != 0) {
         snprintf(why, len, "%.900s: no alternation in it", path);
         return -1;
     }
@@ -783,31 +804,12 @@ unsigned rounds_across_count(const struct config_point *pt)
 /* One process of JOB, its JSON beside the point's. */
 static int one_rep(struct rounds_rep_job *job, rounds_child_fn run, void *ctx)
 {
-    char path[4200], log[4200], store[4300];
-    json_error_t err;
-    char **at = NULL, *saved;
-    int rc;
+    char path[4200];
 
-    for (char **a = job->argv; *a; a++)
-        if (strncmp(*a, "--json=", 7) == 0)
-            at = a;
-    if (!at) {
-        snprintf(job->why, sizeof job->why, "no --json among the arguments");
+    if (child_json(job->argv, job->json, job->log, 'r', job->k, run, ctx,
+                   &job->js[job->k], path, sizeof path, job->why,
+                   sizeof job->why) != 0 || !job->js[job->k])
         return -1;
-    }
-    snprintf(path, sizeof path, "%s.r%u", job->json, job->k + 1);
-    snprintf(log, sizeof log, "%s.r%u", job->log, job->k + 1);
-    snprintf(store, sizeof store, "--json=%s", path);
-    saved = *at;
-    *at = store;
-    rc = run(ctx, job->argv, log, job->why, sizeof job->why);
-    *at = saved;
-    if (rc != 0)
-        return -1;
-    if (!(job->js[job->k] = json_load_file(path, 0, &err))) {
-        snprintf(job->why, sizeof job->why, "%.700s: %.160s", path, err.text);
-        return -1;
-    }
     job->k++;
     return 0;
 }
