@@ -97,9 +97,8 @@ test: $(TEST_BIN) $(BUILD)/xheap $(EXTRA_BINS) $(SAN_TESTS) $(TEST_EXTRA)
 	@tests/run.sh $(BUILD)
 
 # Two runs of one revision must agree (tests/test_replication.c): the
-# quick suite twice, or the full one with FULL=1; without XHEAP_REPLICATION
-# the test checks Q1's experiments only (make test leaves it out: see
-# tests/run.sh).
+# quick suite twice, or the full one with FULL=1. make test runs the same
+# test on Q1's experiments only (no XHEAP_REPLICATION).
 check-replication: $(BUILD)/tests/test_replication $(BUILD)/xheap
 	XHEAP_REPLICATION=$(if $(FULL),full,quick) $(BUILD)/tests/test_replication
 

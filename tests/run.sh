@@ -21,14 +21,6 @@ run() {
 
 run tests/check_layers.sh
 for t in "$build"/tests/test_*; do
-    case "$t" in
-    # Q1's intervals replicated in 7 of 8 runs here; the eighth (make test,
-    # 2026-12-07) read 16 B pairs +2.3 [1.82..2.81] then +1.26 [0.93..1.59]
-    # 22 s later: the spread between runs exceeds the spread between one
-    # run's 5 processes, which the interval sees. Until the interval
-    # accounts for it (issue 11), make check-replication runs it.
-    */test_replication) echo "== $t: run by make check-replication"; continue ;;
-    esac
     [ -x "$t" ] && run "$t"
 done
 for t in "$build"/tests/san/test_*; do

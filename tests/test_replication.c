@@ -93,20 +93,20 @@ struct tally {
     unsigned overlap, below, unreliable, no_interval, disagree;
 };
 
-/* What an answer claims as an interval: its own, or [-X, X] when it says
- * it is below the resolution X; false when it claims none. */
+/* What an answer claims as an interval: its own (one below the resolution
+ * keeps it), or [-X, X] when it says only that it is below the
+ * resolution X; false when it claims none. */
 static bool claim(const json_t *a, double *lo, double *hi, bool *unreliable)
 {
     double below = num(a, "below_ns");
 
     *unreliable = json_is_true(json_object_get(a, "unreliable"));
-    if (!isnan(below)) {
-        *lo = -below;
-        *hi = below;
-        return true;
-    }
     *lo = num(a, "ci_low");
     *hi = num(a, "ci_high");
+    if ((isnan(*lo) || isnan(*hi)) && !isnan(below)) {
+        *lo = -below;
+        *hi = below;
+    }
     return !isnan(*lo) && !isnan(*hi);
 }
 
@@ -116,6 +116,14 @@ static void check_pair(const char *what, const json_t *a, const json_t *b,
     double lo1, hi1, lo2, hi2;
     bool u1, u2, c1 = claim(a, &lo1, &hi1, &u1), c2 = claim(b, &lo2, &hi2, &u2);
 
+    if (!u1 && !u2 && !isnan(num(a, "below_ns")) &&
+        !isnan(num(b, "below_ns"))) {
+        t->overlap++;
+        t->below++;
+        printf("  %-40s not resolvable in either run (below %.3g and "
+               "%.3g)\n", what, num(a, "below_ns"), num(b, "below_ns"));
+        return;
+    }
     if (u1 || u2) {
         t->unreliable++;
         printf("  %-40s unreliable on this machine in %s run\n", what,
@@ -229,6 +237,40 @@ static unsigned significant_changes(const char *d1, const char *d2)
     return n;
 }
 
+/*
+ * How many of M pairs of intervals may fail to overlap by chance alone.
+ * Two exact 95% intervals of one quantity, equally wide, miss each other
+ * when their estimates differ by more than 1.96 * sqrt(2) standard
+ * errors: P = 0.0056 (less when the widths differ; Student intervals
+ * over 5 processes come to the same, 0.0055 by simulation). So "every
+ * pair overlaps" fails 4% of the time on Q1's 7 answers and 15% on a
+ * full suite's 30 when every interval is right. The test fails when the
+ * count is one that chance gives less than once in 1000 (binomial tail):
+ * it allows 1 miss of up to 8 pairs, 2 of 9..34, 3 of 35..77. A suite
+ * whose intervals are too narrow (a between-run component they miss, a
+ * claim narrower than its data) misses more often than that, and fails;
+ * a CI gate cannot be stricter without failing runs that are right.
+ */
+#define MISS_BY_CHANCE 0.0056
+#define MISS_ALPHA     0.001
+
+static unsigned misses_allowed(unsigned m)
+{
+    double term = pow(1 - MISS_BY_CHANCE, m), tail = 1;   /* P(X >= 0) */
+    unsigned k = 0;
+
+    /* tail = P(X >= k); allow k while P(X >= k + 1) stays likely */
+    while (k < m) {
+        tail -= term;   /* now P(X >= k + 1) */
+        if (tail < MISS_ALPHA)
+            break;
+        term *= (double)(m - k) / (double)(k + 1) * MISS_BY_CHANCE /
+                (1 - MISS_BY_CHANCE);
+        k++;
+    }
+    return k;
+}
+
 static void two_runs_agree(void **state)
 {
     char d1[768], d2[768];
@@ -245,12 +287,13 @@ static void two_runs_agree(void **state)
     check_answers(a1, a2, &t);
     sig = significant_changes(d1, d2);
     printf("%u intervals overlap (%u of them below the resolution), %u do "
-           "not; %u unreliable here, %u without an interval; compare: %u "
-           "significant changes\n", t.overlap, t.below, t.disagree,
-           t.unreliable, t.no_interval, sig);
+           "not (chance allows %u of %u); %u unreliable here, %u without an "
+           "interval; compare: %u significant changes\n", t.overlap, t.below,
+           t.disagree, misses_allowed(t.overlap + t.disagree),
+           t.overlap + t.disagree, t.unreliable, t.no_interval, sig);
     json_decref(a1);
     json_decref(a2);
-    assert_int_equal(t.disagree, 0);
+    assert_true(t.disagree <= misses_allowed(t.overlap + t.disagree));
     assert_true(t.overlap > 0);   /* a check that compared nothing fails */
     assert_int_equal(sig, 0);
 }

@@ -288,6 +288,11 @@ void answers_figures(json_t *experiments, const char *dir)
 
 /* ---- answers ---- */
 
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 static void set_answer(json_t *x, double value, const char *unit,
                        const struct stats_interval *ci, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -389,7 +394,13 @@ static bool resolvable(double estimate)
     return isnan(res) || fabs(estimate) >= res;
 }
 
-/* One size of q1-pairs: "64 B +1.2 [0.8..1.6]" or "64 B below 0.5". */
+/*
+ * One size of q1-pairs: "64 B +1.2 [0.8..1.6]", or "64 B below 0.5 ns
+ * (+0.2 [-0.9..1.3])". A difference below the resolution keeps its
+ * interval: "below X" alone would claim [-X, X], narrower than the data
+ * can support when the interval is wide (two runs then disagreed on a
+ * claim neither had measured).
+ */
 static void q1_part(json_t *parts, double size, const struct stats_interval *ci,
                     double n, bool ok, char *out, size_t len)
 {
@@ -400,15 +411,16 @@ static void q1_part(json_t *parts, double size, const struct stats_interval *ci,
     if (!ok)
         snprintf(out, len, "%s unreliable", label);
     else if (!res)
-        snprintf(out, len, "%s below %.2g", label, resolution_ns());
+        snprintf(out, len, "%s below %.2g ns (%+.2f [%.2f..%.2f])", label,
+                 resolution_ns(), ci->estimate, ci->lo, ci->hi);
     else
         snprintf(out, len, "%s %+.2f [%.2f..%.2f]", label, ci->estimate,
                  ci->lo, ci->hi);
     json_array_append_new(parts, json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
         "value", ok ? json_real(ci->estimate) : json_null(),
-        "ci_low", ok && res ? json_real(ci->lo) : json_null(),
-        "ci_high", ok && res ? json_real(ci->hi) : json_null(),
+        "ci_low", ok ? num_or_null(ci->lo) : json_null(),
+        "ci_high", ok ? num_or_null(ci->hi) : json_null(),
         "n", json_real(n), "resolvable", res, "unreliable", !ok,
         "below_ns", ok && !res ? json_real(resolution_ns()) : json_null()));
 }
@@ -470,8 +482,8 @@ static void answer_q1(json_t *x)
         if (n < ANSWER_MIN_CLEAN)
             set_answer(x, NAN, "ns/op", NULL, "on %s, xvmalloc against "
                        "xmalloc", workload_name(a));
-        else if (!resolvable(ci.estimate))
-            set_answer(x, ci.estimate, "ns/op", NULL, "on %s, xvmalloc - "
+        else if (!resolvable(ci.estimate))   /* its interval kept: q1_part */
+            set_answer(x, ci.estimate, "ns/op", &ci, "on %s, xvmalloc - "
                        "xmalloc is %+.2f ns/op: not resolvable here (below "
                        "%.2g ns)", workload_name(a), ci.estimate,
                        resolution_ns());
@@ -993,8 +1005,8 @@ static bool answer_paired_ratio(json_t *x, const char *backend,
     if (!v.ok)
         set_answer(x, NAN, "x", NULL, "%s: %s, paired in one process", what,
                    backend);
-    else if (!v.res)
-        set_answer(x, v.ci.estimate, "x", NULL, "%s: %s differs by %+.2f "
+    else if (!v.res)   /* its interval kept, as q1_part's */
+        set_answer(x, v.ci.estimate, "x", &v.ci, "%s: %s differs by %+.2f "
                    "ns/op, paired in one process: not resolvable here "
                    "(below %.2g ns)", what, backend, v.diff_ns,
                    resolution_ns());
@@ -1115,16 +1127,17 @@ static void q6_size_part(const json_t *x, const json_t *run, json_t *parts,
     else if (!v.ok)
         snprintf(out, len, "%s %s (64K/4K unreliable)", label, meds);
     else if (!v.res)
-        snprintf(out, len, "%s %s (64K/4K below %.2g ns)", label, meds,
-                 resolution_ns());
+        snprintf(out, len, "%s %s (64K/4K below %.2g ns: %.3gx [%.3g..%.3g])",
+                 label, meds, resolution_ns(), v.ci.estimate, v.ci.lo,
+                 v.ci.hi);
     else
         snprintf(out, len, "%s %s (64K/4K %.3gx [%.3g..%.3g])", label, meds,
                  v.ci.estimate, v.ci.lo, v.ci.hi);
     json_array_append_new(parts, json_pack(
         "{s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:o}", "label", label,
         "value", v.ok ? json_real(v.ci.estimate) : json_null(),
-        "ci_low", v.res ? json_real(v.ci.lo) : json_null(),
-        "ci_high", v.res ? json_real(v.ci.hi) : json_null(),
+        "ci_low", v.ok ? num_or_null(v.ci.lo) : json_null(),
+        "ci_high", v.ok ? num_or_null(v.ci.hi) : json_null(),
         "n", json_real(v.n), "resolvable", v.res, "unreliable", !v.ok,
         "below_ns", v.ok && !v.res ? json_real(resolution_ns())
                                    : json_null()));
@@ -1447,11 +1460,6 @@ static bool timed_unit(const char *unit)
         if (strcmp(unit, timed[i]) == 0)
             return true;
     return false;
-}
-
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
 }
 
 /*

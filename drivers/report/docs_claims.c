@@ -91,7 +91,13 @@ static void claim_q1(const json_t *exps, FILE *out)
         fputs(NOT_MEASURED, out);
         return;
     }
-    if (lo <= 0 && hi >= 0)
+    if (json_is_false(json_object_get(a, "resolvable")))
+        fprintf(out, "no cost this machine can resolve: xvmalloc minus "
+                "xmalloc measured %+.2f ns per call (95%% interval %.2f .. "
+                "%.2f), below the %.2f ns the run's own injected delays "
+                "showed it can tell apart", jnum(json_object_get(a, "value")),
+                lo, hi, jnum(json_object_get(a, "below_ns")));
+    else if (lo <= 0 && hi >= 0)
         fprintf(out, "no cost this run can resolve: the 95%% interval of "
                 "xvmalloc minus xmalloc, %.2f .. %.2f ns per call, contains "
                 "0, so any cost is below %.2f ns", lo, hi, fmax(-lo, hi));

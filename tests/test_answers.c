@@ -1,0 +1,148 @@
+/*
+ * What an answer claims when its difference is below the instrument's
+ * resolution (measurement.md, "Know the instrument"): it says "not
+ * resolvable here (below X ns)" and keeps its own interval. "Below X"
+ * alone would claim [-X, X], narrower than a wide interval supports: two
+ * runs of one revision then disagreed on a claim neither had measured
+ * (q1-pairs at 2048 B: [-0.54..0.54] against [0.56..1.56]).
+ */
+#include "tests/check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "drivers/report/answers.h"
+
+#define NO_GNUPLOT "/nonexistent/gnuplot"
+
+static char dir[64];
+
+/* An alternated run of BACKEND (Q1's xmalloc side carries the paired
+ * difference) measured at SIZE bytes (0: no sweep). */
+static json_t *run(const char *backend, double size, double est, double lo,
+                   double hi, double n)
+{
+    json_t *r = json_pack("{s:s, s:s, s:i, s:{s:s}, s:{s:[f,f,f,f,f]}, "
+                          "s:{s:f, s:f}}", "id", backend, "backend", backend,
+                          "threads", 1, "workload", "name", "pairs",
+                          "samples", "ns_per_op", 50.0, 51.0, 50.5, 50.2,
+                          50.8, "metrics", "failed", 0.0, "allocs", 1000.0);
+
+    if (size > 0)
+        json_object_set_new(r, "sweep", json_pack("{s:f}", "size", size));
+    if (strcmp(backend, "xmalloc") == 0)
+        json_object_set_new(json_object_get(r, "metrics"), "alternation",
+                            json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}",
+                                      "estimate", est, "ci_low", lo,
+                                      "ci_high", hi, "level", 0.95, "n", n,
+                                      "excluded", 0.0));
+    return r;
+}
+
+/* Q1's answer on runs measured EST [LO..HI] over N rounds, the run's
+ * resolution 1 ns; the answer object (owned by the experiments). */
+static json_t *q1_answer(json_t **exps, double size, double est, double lo,
+                         double hi, double n)
+{
+    json_t *x = json_pack("{s:s, s:s, s:i, s:[o, o]}", "name",
+                          size > 0 ? "q1-pairs" : "q1-small", "label", "Q1",
+                          "question", 1,
+                          "runs", run("xmalloc", size, est, lo, hi, n),
+                          run("xvmalloc", size, est, lo, hi, n));
+
+    *exps = json_pack("[o]", x);
+    answers_resolution(json_pack("{s:f}", "resolution_ns", 1.0));
+    answers_experiment(x, *exps, dir);
+    return json_object_get(x, "answer");
+}
+
+static double num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void below_resolution_keeps_interval(void **state)
+{
+    json_t *exps, *a = q1_answer(&exps, 0, 0.3, -0.9, 1.5, 30);
+
+    (void)state;
+    assert_true(json_is_false(json_object_get(a, "resolvable")));
+    assert_true(num(a, "below_ns") == 1.0);
+    assert_true(num(a, "ci_low") == -0.9);
+    assert_true(num(a, "ci_high") == 1.5);
+    assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
+                           "not resolvable here (below 1 ns)"));
+    json_decref(exps);
+}
+
+static void resolvable_has_no_below(void **state)
+{
+    json_t *exps, *a = q1_answer(&exps, 0, 2.0, 1.5, 2.5, 30);
+
+    (void)state;
+    assert_true(json_is_true(json_object_get(a, "resolvable")));
+    assert_true(isnan(num(a, "below_ns")));
+    assert_true(num(a, "ci_low") == 1.5);
+    assert_true(num(a, "ci_high") == 2.5);
+    json_decref(exps);
+}
+
+/* Too few clean rounds: no interval at all, whatever the estimate. */
+static void unreliable_has_no_interval(void **state)
+{
+    json_t *exps, *a = q1_answer(&exps, 0, 0.3, -0.9, 1.5, 3);
+
+    (void)state;
+    assert_true(json_is_true(json_object_get(a, "unreliable")));
+    assert_true(isnan(num(a, "ci_low")));
+    assert_true(isnan(num(a, "ci_high")));
+    json_decref(exps);
+}
+
+/* A part of q1-pairs below the resolution: the same rule, part by part. */
+static void part_below_resolution_keeps_interval(void **state)
+{
+    json_t *exps, *a = q1_answer(&exps, 2048, 0.27, -1.5, 2.1, 30);
+    const json_t *p = json_array_get(json_object_get(a, "parts"), 0);
+
+    (void)state;
+    assert_non_null(p);
+    assert_true(json_is_false(json_object_get(p, "resolvable")));
+    assert_true(num(p, "below_ns") == 1.0);
+    assert_true(num(p, "ci_low") == -1.5);
+    assert_true(num(p, "ci_high") == 2.1);
+    assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
+                           "2048 B below 1 ns (+0.27 [-1.50..2.10])"));
+    json_decref(exps);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(below_resolution_keeps_interval),
+        cmocka_unit_test(resolvable_has_no_below),
+        cmocka_unit_test(unreliable_has_no_interval),
+        cmocka_unit_test(part_below_resolution_keeps_interval),
+    };
+    int rc;
+
+    snprintf(dir, sizeof dir, "%s", "/tmp/xheap-answers-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    setenv("XHEAP_GNUPLOT", NO_GNUPLOT, 1);
+    rc = cmocka_run_group_tests_name("answers", tests, NULL, NULL);
+    {
+        char cmd[128];
+
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            return 1;
+    }
+    return rc;
+}
