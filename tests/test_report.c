@@ -578,11 +578,16 @@ static void test_caveats(void **state)
                         json_integer(7));
     json_object_set_new(json_object_get(run, "metrics"), "lock_yields",
                         json_integer(5));
+    /* one process of five at the machine's slower speed */
+    json_object_set_new(run, "sample_unit", json_string("process"));
+    json_object_set_new(json_object_get(run, "samples"), "ns_per_op",
+                        json_pack("[f,f,f,f,f]", 40.0, 40.1, 52.0, 39.9,
+                                  40.0));
     write_results(dir, root);
     assert_int_equal(report_render(dir, why, sizeof(why)), 0);
     report = report_of(dir);
     assert_has(report, "Status: INCOMPLETE: 1 of 1 experiment finished");
-    assert_has(report, "Caveats: 12, listed at the end");
+    assert_has(report, "Caveats: 13, listed at the end");
     assert_has(report, "- The run is INCOMPLETE");
     assert_has(report, "- A virtual machine (kvm)");
     assert_has(report, "- Counters unsupported here: dTLB-load-misses.");
@@ -603,6 +608,8 @@ static void test_caveats(void **state)
     assert_has(report, "- vm.max_map_count was hit in 1 run:");
     assert_has(report, "- In 1 run the replay threads outnumbered the CPUs");
     assert_has(report, "(Xen's never do), 5 times in all");
+    assert_has(report, "- 1 of 5 processes ran at least 20% slower than "
+               "the fastest process of their point (1 point, up to 30%)");
     assert_has(report, "- Built from a modified tree (1234abc-dirty)");
     free(report);
     unsetenv("XHEAP_GNUPLOT");

@@ -27,6 +27,11 @@
 #define RESULTS_FORMAT    "xheap-results 1"
 #define FEW_REPETITIONS   5     /* fewer, and a 95% interval means little */
 #define FEW_CORES         4     /* fewer, and scaling curves are too short */
+/* A process this much slower than the fastest of its point ran at the
+ * machine's other speed: processes of one point differ by 2 to 5% here,
+ * and a second mode sits 25 to 50% above the first, with ASLR on or off
+ * (the host's doing: the same binary and trace show both). */
+#define SLOW_PROCESS      1.2
 #define MAX_FIGURES       64
 #define MAX_CAVEATS       24
 #define MAX_NAMES         32    /* unsupported counters, failed experiments */
@@ -1092,6 +1097,8 @@ struct run_facts {
     size_t oversubscribed;   /* runs with more threads than CPUs */
     double lock_yields;      /* their lock waiters' yields */
     double max_page;         /* the largest model page size */
+    size_t procs, slow_procs, slow_points;   /* SLOW_PROCESS */
+    double slowest;          /* the largest slow / fastest of a point */
     char huge_refused[TEXT_LEN];      /* why the directmap got no THP */
     struct names failed_exps, unsupported, unfinished;
     char first_error[TEXT_LEN];
@@ -1118,6 +1125,32 @@ static void scan_counters(struct run_facts *s, const json_t *counters)
     json_object_foreach((json_t *)counters, key, v)
         if (json_is_null(v))
             names_add(&s->unsupported, key);
+}
+
+/* A point spread over processes: those that ran at the slower speed. */
+static void scan_processes(struct run_facts *s, const json_t *run)
+{
+    const json_t *ns = json_object_get(json_object_get(run, "samples"),
+                                       "ns_per_op"), *v;
+    const char *unit = jstr(run, "sample_unit");
+    double fastest = INFINITY;
+    size_t i, slow = 0;
+
+    if (!unit || strcmp(unit, "process") != 0 ||
+        json_array_size(ns) < FEW_REPETITIONS)
+        return;
+    json_array_foreach(ns, i, v)
+        if (json_is_number(v) && json_number_value(v) > 0)
+            fastest = fmin(fastest, json_number_value(v));
+    json_array_foreach(ns, i, v)
+        if (json_is_number(v) &&
+            json_number_value(v) > SLOW_PROCESS * fastest) {
+            slow++;
+            s->slowest = fmax(s->slowest, json_number_value(v) / fastest);
+        }
+    s->procs += json_array_size(ns);
+    s->slow_procs += slow;
+    s->slow_points += slow > 0;
 }
 
 static void scan_run(struct run_facts *s, const json_t *e, const json_t *run)
@@ -1164,6 +1197,7 @@ static void scan_run(struct run_facts *s, const json_t *e, const json_t *run)
     }
     if (jnum(run, "page_size", &x) && x > s->max_page)
         s->max_page = x;
+    scan_processes(s, run);
     /* access runs: "directmap: refused: ... shmem_enabled is 'never' ..." */
     if (!s->huge_refused[0] && jstr(metrics, "huge") &&
         strstr(jstr(metrics, "huge"), "refused"))
@@ -1336,6 +1370,16 @@ static size_t run_caveats(const json_t *root, const struct run_facts *s,
             "numbers: this machine was busy; a quiet one gives tighter "
             "intervals.", s->excluded, plural(s->excluded), s->excluded_runs,
             plural(s->excluded_runs), s->excluded == 1 ? "was" : "were");
+    if (s->slow_procs && k < n)
+        say(out[k++], TEXT_LEN, "%zu of %zu processes ran at least %.0f%% "
+            "slower than the fastest process of their point (%zu point%s, "
+            "up to %.0f%%): this machine gives processes two speeds (with "
+            "ASLR on or off: the host's doing, not the code's). The intervals "
+            "over processes include that spread, and another run may draw "
+            "more or fewer slow processes: compare runs with `xheap "
+            "compare`, not by eye.", s->slow_procs, s->procs,
+            100 * (SLOW_PROCESS - 1), s->slow_points,
+            plural(s->slow_points), 100 * (s->slowest - 1));
     if (s->oversubscribed && k < n)
         say(out[k++], TEXT_LEN, "In %zu run%s the replay threads outnumbered "
             "the CPUs they could use: the model's lock waiters then yield "
