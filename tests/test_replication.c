@@ -2,9 +2,13 @@
  * Replication (measurement.md, "When a difference is real"): two runs of
  * the same revision on the same machine, back to back, must agree. For
  * every answer of results.json's "answers" (and every part of one, such as
- * Q1's sizes) the two 95% intervals overlap; an answer "not resolvable
- * here (below X ns)" stands for the interval [-X, X]; an answer that says
- * it is unreliable on this machine claims nothing and is counted apart.
+ * Q1's sizes) the two 95% intervals overlap, but for the misses chance
+ * allows (misses_allowed); two answers that both say "not resolvable
+ * here (below X ns)" agree; an answer that says it is unreliable on this
+ * machine claims nothing and is counted apart.
+ * An answer or part marked "exact" (waste, failures, orders: placements of
+ * a seeded single-threaded replay) must be equal in both runs, to
+ * EXACT_REL, and exact in both.
  * And `xheap compare` between the two finds no significant change among
  * the rows it can test (one sample per process on both sides: Q1's
  * alternated points, each point's absolute time and its paired
@@ -29,6 +33,9 @@
 #include "tests/check.h"
 
 #define XHEAP "build/xheap"
+/* Exact values are equal to this relative tolerance: room for a last-bit
+ * difference in printing and parsing a double, none for a placement. */
+#define EXACT_REL 1e-9
 
 static char root[64] = "/tmp/xheap-replication-XXXXXX";
 
@@ -91,7 +98,38 @@ static double num(const json_t *o, const char *key)
 
 struct tally {
     unsigned overlap, below, unreliable, no_interval, disagree;
+    unsigned exact_equal, exact_differ;
 };
+
+static bool same_value(double v1, double v2)
+{
+    return (isnan(v1) && isnan(v2)) ||
+           fabs(v1 - v2) <= EXACT_REL * fmax(fabs(v1), fabs(v2));
+}
+
+/* An exact answer or part: equal values, exact in both runs. False when
+ * neither run says it is exact (an interval to check instead). */
+static bool check_exact(const char *what, const json_t *a, const json_t *b,
+                        struct tally *t)
+{
+    bool e1 = json_is_true(json_object_get(a, "exact"));
+    bool e2 = json_is_true(json_object_get(b, "exact"));
+    double v1 = num(a, "value"), v2 = num(b, "value");
+
+    if (!e1 && !e2)
+        return false;
+    if (e1 && e2 && same_value(v1, v2)) {
+        t->exact_equal++;
+        return true;
+    }
+    t->exact_differ++;
+    if (e1 != e2)
+        printf("  %-40s exact in the %s run only: DIFFER\n", what,
+               e1 ? "first" : "second");
+    else
+        printf("  %-40s %.17g and %.17g: DIFFER\n", what, v1, v2);
+    return true;
+}
 
 /* What an answer claims as an interval: its own (one below the resolution
  * keeps it), or [-X, X] when it says only that it is below the
@@ -116,6 +154,8 @@ static void check_pair(const char *what, const json_t *a, const json_t *b,
     double lo1, hi1, lo2, hi2;
     bool u1, u2, c1 = claim(a, &lo1, &hi1, &u1), c2 = claim(b, &lo2, &hi2, &u2);
 
+    if (check_exact(what, a, b, t))
+        return;
     if (!u1 && !u2 && !isnan(num(a, "below_ns")) &&
         !isnan(num(b, "below_ns"))) {
         t->overlap++;
@@ -176,6 +216,17 @@ static void check_answers(const json_t *a1, const json_t *a2, struct tally *t)
         if (!json_is_array(json_object_get(x, "parts"))) {
             check_pair(id, x, y, t);
             continue;
+        }
+        /* an exact answer's own value too (its headline), and no part
+         * more or less in the second run */
+        check_exact(id, x, y, t);
+        if (json_is_true(json_object_get(x, "exact")) &&
+            json_array_size(json_object_get(x, "parts")) !=
+            json_array_size(json_object_get(y, "parts"))) {
+            t->exact_differ++;
+            printf("  %-40s %zu and %zu parts: DIFFER\n", id,
+                   json_array_size(json_object_get(x, "parts")),
+                   json_array_size(json_object_get(y, "parts")));
         }
         json_array_foreach(json_object_get(x, "parts"), k, part) {
             const char *label = json_string_value(json_object_get(part,
@@ -287,13 +338,15 @@ static void two_runs_agree(void **state)
     check_answers(a1, a2, &t);
     sig = significant_changes(d1, d2);
     printf("%u intervals overlap (%u of them below the resolution), %u do "
-           "not (chance allows %u of %u); %u unreliable here, %u without an "
-           "interval; compare: %u significant changes\n", t.overlap, t.below,
-           t.disagree, misses_allowed(t.overlap + t.disagree),
-           t.overlap + t.disagree, t.unreliable, t.no_interval, sig);
+           "not (chance allows %u of %u); %u exact values equal, %u differ; "
+           "%u unreliable here, %u without an interval; compare: %u "
+           "significant changes\n", t.overlap, t.below, t.disagree,
+           misses_allowed(t.overlap + t.disagree), t.overlap + t.disagree,
+           t.exact_equal, t.exact_differ, t.unreliable, t.no_interval, sig);
     json_decref(a1);
     json_decref(a2);
     assert_true(t.disagree <= misses_allowed(t.overlap + t.disagree));
+    assert_int_equal(t.exact_differ, 0);
     assert_true(t.overlap > 0);   /* a check that compared nothing fails */
     assert_int_equal(sig, 0);
 }

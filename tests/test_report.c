@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <jansson.h>
 
 #include "drivers/cli/cli.h"
+#include "drivers/report/answers.h"
 #include "drivers/report/report.h"
 
 /* results.json and the CSVs of a real `xheap run --quick` of this code on
@@ -712,6 +714,124 @@ static void test_figure_table(void **state)
     free(doc);
 }
 
+/* ---- Exact answers: the waste and failures of Q3 to Q6 ---- */
+
+static json_t *experiment_named(const json_t *experiments, const char *name)
+{
+    json_t *x;
+    size_t i;
+
+    json_array_foreach(experiments, i, x)
+        if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
+            return x;
+    fail_msg("the fixture has no experiment %s", name);
+    return NULL;
+}
+
+/* X answered afresh by this code (its CSVs into DIR); its answer. */
+static const json_t *answer_again(json_t *experiments, const char *name,
+                                  const char *dir)
+{
+    json_t *x = experiment_named(experiments, name);
+
+    answers_experiment(x, experiments, dir);
+    return json_object_get(x, "answer");
+}
+
+/* A finite number under KEY, or fail naming WHAT. */
+static double finite_at(const json_t *o, const char *key, const char *what)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        fail_msg("%s: \"%s\" is no finite number", what, key);
+    return json_number_value(v);
+}
+
+/* The part of ANS labelled LABEL; fails where there is none. */
+static const json_t *part_named(const json_t *ans, const char *label)
+{
+    const json_t *p;
+    size_t i;
+
+    json_array_foreach(json_object_get(ans, "parts"), i, p)
+        if (strcmp(json_string_value(json_object_get(p, "label")), label) == 0)
+            return p;
+    fail_msg("no part \"%s\"", label);
+    return NULL;
+}
+
+/* Every part of ANS marked exact (or none, EXACT false), with a label and
+ * a finite value; how many parts. */
+static size_t check_parts(const json_t *ans, bool exact, const char *id)
+{
+    const json_t *p;
+    size_t i;
+
+    assert_true(json_is_array(json_object_get(ans, "parts")));
+    json_array_foreach(json_object_get(ans, "parts"), i, p) {
+        assert_true(json_is_string(json_object_get(p, "label")));
+        finite_at(p, "value", id);
+        assert_int_equal(json_is_true(json_object_get(p, "exact")), exact);
+    }
+    return json_array_size(json_object_get(ans, "parts"));
+}
+
+static void test_exact_answers(void **state)
+{
+    static const struct { const char *id; size_t parts; } exact[] = {
+        { "q3-waste", 8 },        /* 4 paths: worst waste, and where */
+        { "q3-odd-contig", 3 }, { "q4-aging", 6 },   /* order, fill */
+        { "q5-xenheap", 3 }, { "q6-mixed", 6 },      /* 2 backends x 3 */
+    };
+    char dir[PATH_MAX], path[PATH_MAX];
+    json_error_t err;
+    json_t *root, *experiments, *run;
+    const json_t *ans;
+
+    pathf(path, "%s/results.json", fixture_dir());
+    root = json_load_file(path, 0, &err);
+    assert_non_null(root);
+    experiments = json_object_get(root, "experiments");
+    temp_dir(dir, sizeof(dir));
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+        ans = answer_again(experiments, exact[i].id, dir);
+        assert_true(json_is_true(json_object_get(ans, "exact")));
+        finite_at(ans, "value", exact[i].id);
+        assert_int_equal(check_parts(ans, true, exact[i].id),
+                         exact[i].parts);
+    }
+    /* the parts are the numbers the text states */
+    ans = answer_again(experiments, "q4-aging", dir);
+    assert_has(json_string_value(json_object_get(ans, "text")),
+               "fill allocations that failed: xmalloc 84, xvmalloc 0");
+    assert_true(finite_at(part_named(ans, "xmalloc fill failures"), "value",
+                          "q4") == 84);
+    assert_string_equal(json_string_value(json_object_get(
+        part_named(ans, "xmalloc fill failures"), "unit")), "allocations");
+    assert_true(finite_at(ans, "value", "q4") ==
+                finite_at(part_named(ans, "xmalloc order"), "value", "q4"));
+    /* a timed answer is never exact */
+    ans = answer_again(experiments, "q1-small", dir);
+    assert_null(json_object_get(ans, "exact"));
+
+    /* a failed run, or one on two threads, takes exactness away */
+    run = json_array_get(json_object_get(experiment_named(experiments,
+                                         "q5-xenheap"), "runs"), 0);
+    json_object_set_new(run, "error", json_string("killed by signal 9"));
+    ans = answer_again(experiments, "q5-xenheap", dir);
+    assert_null(json_object_get(ans, "exact"));
+    check_parts(ans, false, "q5-xenheap");
+    run = json_array_get(json_object_get(experiment_named(experiments,
+                                         "q6-mixed"), "runs"), 0);
+    json_object_set_new(run, "threads", json_integer(2));
+    ans = answer_again(experiments, "q6-mixed", dir);
+    assert_null(json_object_get(ans, "exact"));
+    check_parts(ans, false, "q6-mixed");
+    json_decref(root);
+    remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -725,6 +845,7 @@ int main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_command),
         cmocka_unit_test(test_figure_table),
+        cmocka_unit_test(test_exact_answers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -787,15 +787,77 @@ static void q2_priced(json_t *x, const json_t *s, double smallest,
     add_priced(x, l, value, "ns/page", text);
 }
 
+/* ---- Q3 to Q6's waste and failures: exact numbers ---- */
+
+/*
+ * Whether X's numbers are exact: every run of it succeeded and replayed on
+ * one thread. A seeded single-threaded replay places every block the same
+ * way in every run of one revision, so its waste, failures and probe
+ * orders repeat to the last bit, and test_replication.c compares them for
+ * equality where intervals would only overlap. Threads interleave as the
+ * scheduler lets them, and a failed run's numbers are missing, so neither
+ * is exact.
+ */
+static bool exact_runs(const json_t *x)
+{
+    const json_t *run;
+    size_t i;
+
+    json_array_foreach(json_object_get(x, "runs"), i, run)
+        if (!ok_run(run) || !(jnum(json_object_get(run, "threads")) <= 1))
+            return false;
+    return json_array_size(json_object_get(x, "runs")) > 0;
+}
+
+/* One number an answer's text states, labelled: a part (as q1-pairs'),
+ * with "exact" when EXACT (exact_runs) and UNIT where it is not the
+ * answer's (NULL). */
+static void exact_part(json_t *parts, bool exact, const char *unit,
+                       double value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void exact_part(json_t *parts, bool exact, const char *unit,
+                       double value, const char *fmt, ...)
+{
+    char label[64];
+    json_t *p;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(label, sizeof label, fmt, ap);
+    va_end(ap);
+    p = json_pack("{s:s, s:o}", "label", label,
+                  "value", isfinite(value) ? json_real(value) : json_null());
+    if (unit)
+        json_object_set_new(p, "unit", json_string(unit));
+    if (exact)
+        json_object_set_new(p, "exact", json_true());
+    json_array_append_new(parts, p);
+}
+
+/* X's answer (set_answer's) gets PARTS, and "exact" as they have it. */
+static void exact_answer(json_t *x, json_t *parts, bool exact)
+{
+    json_t *ans = json_object_get(x, "answer");
+
+    json_object_set_new(ans, "parts", parts);
+    if (exact)
+        json_object_set_new(ans, "exact", json_true());
+}
+
 /* Below this every page-granular path wastes most of a page, by design;
  * the question is about odd sizes above it. */
 #define Q3_FROM_BYTES 1000
 
-/* Each path's worst waste over the sizes swept, and where. */
+/* Each path's worst waste over the sizes swept, and where; the headline
+ * value is the worst of all paths. */
 static void answer_q3_sweep(json_t *x)
 {
     static const char *const paths[] = { "pages", "xmalloc", "vmalloc",
                                          "xvmalloc" };
+    json_t *parts = json_array();
+    bool exact = exact_runs(x);
+    double most = NAN;
     char list[400];
     size_t at = 0;
 
@@ -812,19 +874,29 @@ static void answer_q3_sweep(json_t *x)
                 worst = metric(run, "waste_ratio");
                 where = sweep(run, "size");
             }
-        if (worst >= 0 && at < sizeof list)
+        if (worst < 0)
+            continue;
+        exact_part(parts, exact, NULL, 100 * worst, "%s worst", paths[p]);
+        exact_part(parts, exact, "B", where, "%s worst at", paths[p]);
+        most = fmax(most, 100 * worst);
+        if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at,
                                    "%s%s %.0f%% at %.0f B", at ? ", " : "",
                                    paths[p], 100 * worst, where);
     }
-    set_answer(x, NAN, "%", NULL, "worst waste from %d B up (frames held / "
+    set_answer(x, most, "%", NULL, "worst waste from %d B up (frames held / "
                "bytes asked - 1): %s", Q3_FROM_BYTES, list);
+    exact_answer(x, parts, exact);
 }
 
+/* Each path's waste on one workload; the headline value is the largest. */
 static void answer_q3(json_t *x)
 {
     static const char *const paths[] = { "pages", "xmalloc", "vmalloc",
                                          "xvmalloc" };
+    json_t *parts;
+    bool exact;
+    double most = NAN;
     char list[300];
     size_t at = 0;
 
@@ -832,56 +904,76 @@ static void answer_q3(json_t *x)
         answer_q3_sweep(x);
         return;
     }
+    parts = json_array();
+    exact = exact_runs(x);
     list[0] = 0;
     for (size_t i = 0; i < 4; i++) {
         const json_t *r = find_run(x, paths[i], NULL, 0);
+        double waste;
 
-        if (r && at < sizeof list)
+        if (!r)
+            continue;
+        waste = 100 * metric(r, "waste_ratio");
+        exact_part(parts, exact, NULL, waste, "%s", paths[i]);
+        most = fmax(most, waste);
+        if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %.0f%%",
-                                   at ? ", " : "", paths[i],
-                                   100 * metric(r, "waste_ratio"));
+                                   at ? ", " : "", paths[i], waste);
     }
-    set_answer(x, NAN, "%", NULL, "on %s: waste %s",
+    set_answer(x, most, "%", NULL, "on %s: waste %s",
                workload_name(first_run(x)), list);
+    exact_answer(x, parts, exact);
 }
 
-/* The highest order each backend still gets at least half the time. */
+/* The highest order each backend still gets at least half the time, and
+ * its fill failures; the headline value is the lowest of those orders,
+ * the highest that every backend still gets. */
 static void answer_q4(json_t *x)
 {
     char list[300], fills[200];
+    json_t *parts = json_array();
+    bool exact = exact_runs(x);
     const json_t *run;
     size_t i, at = 0, fat = 0;
-    double first = NAN;
+    double first = NAN, lowest = NAN;
     bool differ = false;
 
     list[0] = fills[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
         double fail = probe_fill_failures(run);
         int best = probe_best_order(run);
+        const char *b = rstr(run, "backend");
 
         if (!ok_run(run))
             continue;
+        exact_part(parts, exact, NULL, best, "%s order", b);
+        exact_part(parts, exact, "allocations", fail, "%s fill failures", b);
+        lowest = fmin(lowest, best);
         if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %d",
-                                   at ? ", " : "", rstr(run, "backend"), best);
+                                   at ? ", " : "", b, best);
         if (fat < sizeof fills)
             fat += (size_t)snprintf(fills + fat, sizeof fills - fat, "%s%s "
-                                    "%.0f", fat ? ", " : "",
-                                    rstr(run, "backend"), fail);
+                                    "%.0f", fat ? ", " : "", b, fail);
         differ = differ || (!isnan(first) && fail != first);
         if (isnan(first))
             first = fail;
     }
-    set_answer(x, NAN, "order", NULL, "after aging, the highest order that "
-               "succeeds at least half the time: %s; fill allocations that "
-               "failed: %s%s", list, fills, differ ? " (the fills differ: "
-               "the backends did not age the same memory, compare with "
-               "care)" : "");
+    set_answer(x, lowest, "order", NULL, "after aging, the highest order "
+               "that succeeds at least half the time: %s; fill allocations "
+               "that failed: %s%s", list, fills, differ ? " (the fills "
+               "differ: the backends did not age the same memory, compare "
+               "with care)" : "");
+    exact_answer(x, parts, exact);
 }
 
+/* The share of allocations that fail at the smallest xenheap, backend by
+ * backend; the headline value is the largest share. */
 static void answer_q5(json_t *x)
 {
-    double smallest = INFINITY;
+    double smallest = INFINITY, most = NAN;
+    json_t *parts = json_array();
+    bool exact = exact_runs(x);
     char list[300];
     const json_t *run;
     size_t i, at = 0;
@@ -893,12 +985,17 @@ static void answer_q5(json_t *x)
         double pct = 100 * metric(run, "failed") /
                      (metric(run, "allocs") + metric(run, "reallocs"));
 
-        if (ok_run(run) && sweep(run, "xenheap") == smallest && at < sizeof list)
+        if (!ok_run(run) || sweep(run, "xenheap") != smallest)
+            continue;
+        exact_part(parts, exact, NULL, pct, "%s", rstr(run, "backend"));
+        most = fmax(most, pct);
+        if (at < sizeof list)
             at += (size_t)snprintf(list + at, sizeof list - at, "%s%s %.2f%%",
                                    at ? ", " : "", rstr(run, "backend"), pct);
     }
-    set_answer(x, NAN, "%", NULL, "with a %.0f MiB xenheap, allocations that "
+    set_answer(x, most, "%", NULL, "with a %.0f MiB xenheap, allocations that "
                "fail: %s", smallest / MIB, list);
+    exact_answer(x, parts, exact);
 }
 
 static bool at_page(const json_t *run, double page)
@@ -1049,31 +1146,43 @@ static void emulated(const json_t *x, char *out, size_t len)
                  largest / 1024, largest / host, host / 1024);
 }
 
-/* Waste at each page size, backend by backend. */
+/* Waste at each page size, backend by backend; the headline value is the
+ * largest. */
 static void answer_q6_waste(json_t *x)
 {
     char list[400], emu[300];
+    json_t *parts = json_array();
+    bool exact = exact_runs(x);
+    double most = NAN;
     const json_t *run, *other;
     size_t i, j, at = 0;
 
     list[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
-        if (!ok_run(run) || !at_page(run, 4096) || at >= sizeof list)
+        if (!ok_run(run) || !at_page(run, 4096))
             continue;
-        at += (size_t)snprintf(list + at, sizeof list - at, "%s%s",
-                               at ? "; " : "", rstr(run, "backend"));
-        json_array_foreach(json_object_get(x, "runs"), j, other)
-            if (ok_run(other) && at < sizeof list &&
-                strcmp(rstr(other, "backend"), rstr(run, "backend")) == 0)
+        if (at < sizeof list)
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s",
+                                   at ? "; " : "", rstr(run, "backend"));
+        json_array_foreach(json_object_get(x, "runs"), j, other) {
+            double waste = 100 * metric(other, "waste_ratio");
+            double page = jnum(json_object_get(other, "page_size")) / 1024;
+
+            if (!ok_run(other) ||
+                strcmp(rstr(other, "backend"), rstr(run, "backend")) != 0)
+                continue;
+            exact_part(parts, exact, NULL, waste, "%s %.0fK",
+                       rstr(other, "backend"), page);
+            most = fmax(most, waste);
+            if (at < sizeof list)
                 at += (size_t)snprintf(list + at, sizeof list - at,
-                                       " %.1f%% (%.0fK)",
-                                       100 * metric(other, "waste_ratio"),
-                                       jnum(json_object_get(other,
-                                                            "page_size")) / 1024);
+                                       " %.1f%% (%.0fK)", waste, page);
+        }
     }
     emulated(x, emu, sizeof emu);
-    set_answer(x, NAN, "%", NULL, "waste by page size on %s: %s%s",
+    set_answer(x, most, "%", NULL, "waste by page size on %s: %s%s",
                workload_name(first_run(x)), list, emu);
+    exact_answer(x, parts, exact);
 }
 
 static bool at_page_size(const json_t *run, double key)
