@@ -1,10 +1,15 @@
 /*
+ * Answers built from measured runs, rule by rule.
+ *
  * What an answer claims when its difference is below the instrument's
  * resolution (measurement.md, "Know the instrument"): it says "not
  * resolvable here (below X ns)" and keeps its own interval. "Below X"
  * alone would claim [-X, X], narrower than a wide interval supports: two
  * runs of one revision then disagreed on a claim neither had measured
  * (q1-pairs at 2048 B: [-0.54..0.54] against [0.56..1.56]).
+ *
+ * What a baseline answer quotes: ratios against jemalloc with an interval
+ * where every sample is a process of its own, none otherwise.
  */
 #include "tests/check.h"
 
@@ -122,6 +127,64 @@ static void part_below_resolution_keeps_interval(void **state)
     json_decref(exps);
 }
 
+/* A baseline experiment's run: one sample a process (UNIT "process") or
+ * repetitions of one process. */
+static json_t *baseline_run(const char *backend, double ns, const char *unit)
+{
+    return json_pack("{s:s, s:s, s:i, s:s, s:{s:s}, s:{s:[f,f,f,f,f]}, "
+                     "s:{s:f, s:f}}", "id", backend, "backend", backend,
+                     "threads", 1, "sample_unit", unit, "workload", "name",
+                     "small", "samples", "ns_per_op", ns, ns * 1.01,
+                     ns * 0.99, ns * 1.02, ns * 0.98, "metrics", "failed",
+                     0.0, "allocs", 1000.0);
+}
+
+static json_t *baselines_answer(json_t **exps, const char *unit)
+{
+    json_t *x = json_pack("{s:s, s:s, s:[o, o, o]}", "name", "baselines",
+                          "label", "baselines",
+                          "runs", baseline_run("jemalloc", 12, unit),
+                          baseline_run("xmalloc", 30, unit),
+                          baseline_run("glibc", 18, unit));
+
+    *exps = json_pack("[o]", x);
+    answers_experiment(x, *exps, dir);
+    return json_object_get(x, "answer");
+}
+
+/* Processes a side: each backend against jemalloc with an interval. */
+static void baselines_against_jemalloc(void **state)
+{
+    json_t *exps, *a = baselines_answer(&exps, "process");
+    const json_t *parts = json_object_get(a, "parts");
+    const json_t *xm = json_array_get(parts, 0);
+
+    (void)state;
+    assert_string_equal(json_string_value(json_object_get(a, "unit")), "x");
+    assert_true(fabs(num(a, "value") - 2.5) < 1e-9);
+    assert_true(num(a, "ci_low") < 2.5 && num(a, "ci_high") > 2.5);
+    assert_int_equal(json_array_size(parts), 2);
+    assert_string_equal(json_string_value(json_object_get(xm, "label")),
+                        "xmalloc/jemalloc");
+    assert_true(fabs(num(json_array_get(parts, 1), "value") - 1.5) < 1e-9);
+    assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
+                           "against jemalloc"));
+    json_decref(exps);
+}
+
+/* Repetitions of one process are no sample of processes: no interval. */
+static void baselines_in_one_process(void **state)
+{
+    json_t *exps, *a = baselines_answer(&exps, "repetition");
+
+    (void)state;
+    assert_string_equal(json_string_value(json_object_get(a, "unit")),
+                        "ns/op");
+    assert_null(json_object_get(a, "parts"));
+    assert_true(isnan(num(a, "ci_low")));
+    json_decref(exps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +192,8 @@ int main(void)
         cmocka_unit_test(resolvable_has_no_below),
         cmocka_unit_test(unreliable_has_no_interval),
         cmocka_unit_test(part_below_resolution_keeps_interval),
+        cmocka_unit_test(baselines_against_jemalloc),
+        cmocka_unit_test(baselines_in_one_process),
     };
     int rc;
 

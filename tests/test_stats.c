@@ -316,6 +316,47 @@ static void test_geomean(void **state)
     assert_int_equal(used, 0);
 }
 
+static void test_t975(void **state)
+{
+    (void)state;
+    assert_near(stats_t975(4), 2.776, 1e-9);
+    assert_near(stats_t975(30), 2.042, 1e-9);
+    assert_near(stats_t975(60), 2.000, 0.002);    /* 2.0003 exact */
+    assert_near(stats_t975(120), 1.980, 0.002);   /* 1.9799 exact */
+    assert_near(stats_t975(1e9), 1.96, 0.001);
+    assert_true(stats_t975(4.5) < 2.776 && stats_t975(4.5) > 2.571);
+    assert_near(stats_t975(0.2), 12.706, 1e-9);   /* below 1: as 1 */
+}
+
+/*
+ * logs of A: 0, +-0.1, +-0.2 (mean 0, variance 0.025); of B the same plus
+ * 1. So the ratio is e, the standard error sqrt(2 * 0.025 / 5) = 0.1 and
+ * Welch's degrees of freedom 8 (t = 2.306): e^(1 +- 0.2306).
+ */
+static void test_welch_log_ratio(void **state)
+{
+    const double la[] = { 0, 0.1, -0.1, 0.2, -0.2 };
+    double a[5], b[5], same[3] = { 7, 7, 7 };
+    struct stats_interval ci;
+
+    (void)state;
+    for (size_t i = 0; i < 5; i++) {
+        a[i] = exp(la[i]);
+        b[i] = exp(la[i] + 1);
+    }
+    assert_int_equal(stats_welch_log_ratio(a, 5, b, 5, &ci), 0);
+    assert_near(ci.estimate, exp(1), 1e-9);
+    assert_near(ci.lo, exp(1 - 2.306 * 0.1), 1e-6);
+    assert_near(ci.hi, exp(1 + 2.306 * 0.1), 1e-6);
+    /* no spread on either side: the interval is the ratio itself */
+    assert_int_equal(stats_welch_log_ratio(same, 3, same, 3, &ci), 0);
+    assert_near(ci.lo, 1, 1e-12);
+    assert_near(ci.hi, 1, 1e-12);
+    /* one value a side is no interval */
+    assert_int_equal(stats_welch_log_ratio(a, 1, b, 5, &ci), -1);
+    assert_true(isnan(ci.estimate));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -327,6 +368,8 @@ int main(void)
         cmocka_unit_test(test_mann_whitney_exact_random),
         cmocka_unit_test(test_mann_whitney_normal),
         cmocka_unit_test(test_geomean),
+        cmocka_unit_test(test_t975),
+        cmocka_unit_test(test_welch_log_ratio),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

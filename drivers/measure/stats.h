@@ -125,4 +125,17 @@ double stats_geomean(const double *x, size_t n);
 double stats_geomean_ratio(const double *num, const double *den, size_t n,
                            size_t *used);
 
+/* Student's t distribution's 97.5% point for DF degrees of freedom (a
+ * fraction too, as Welch's are); 1.96 in the limit. */
+double stats_t975(double df);
+
+/*
+ * B against A as the ratio of their geometric means, with Welch's 95%
+ * interval on the difference of mean logs (unequal variances, each value
+ * one process): the interval of a ratio of two unpaired samples of
+ * positive times. -1 when a side has fewer than 2 positive values.
+ */
+int stats_welch_log_ratio(const double *a, size_t na, const double *b,
+                          size_t nb, struct stats_interval *out);
+
 #endif

@@ -368,13 +368,94 @@ static int ratio(const json_t *ra, const json_t *rb, struct stats_interval *ci)
     return 0;
 }
 
+/*
+ * What a model costs against a general-purpose allocator, as a ratio
+ * measured in one run (quoting ratios, not absolute times, is what
+ * survives a noisy machine): each backend's geometric mean over its
+ * processes against jemalloc's, with Welch's 95% interval. Only where
+ * every sample is a process of its own (baselines and real traces
+ * alternate across processes: rounds_across); the answer's value and
+ * interval are xmalloc's ratio.
+ */
+#define REFERENCE_BACKEND "jemalloc"
+#define HEADLINE_BACKEND  "xmalloc"
+
+static bool per_process(const json_t *run)
+{
+    return strcmp(rstr(run, "sample_unit"), "process") == 0;
+}
+
+/* One ratio: its part, "xmalloc 2.43x [2.21..2.67]" in OUT; false when
+ * either side has fewer than 2 processes. */
+static bool reference_ratio(const json_t *ref, const json_t *run,
+                            json_t *parts, struct stats_interval *ci,
+                            char *out, size_t len)
+{
+    double a[MAX_SAMPLES], b[MAX_SAMPLES];
+    size_t na = samples(ref, "ns_per_op", 1, a);
+    size_t nb = samples(run, "ns_per_op", 1, b);
+    char label[64];
+
+    if (stats_welch_log_ratio(a, na, b, nb, ci) != 0)
+        return false;
+    snprintf(label, sizeof label, "%s/%s", rstr(run, "backend"),
+             REFERENCE_BACKEND);
+    snprintf(out, len, "%s %.3gx [%.3g..%.3g]", rstr(run, "backend"),
+             ci->estimate, ci->lo, ci->hi);
+    json_array_append_new(parts, json_pack(
+        "{s:s, s:f, s:f, s:f, s:I, s:s}", "label", label,
+        "value", ci->estimate, "ci_low", ci->lo, "ci_high", ci->hi,
+        "n", (json_int_t)(na < nb ? na : nb), "unit", "x"));
+    return true;
+}
+
+/* Every backend of X against REFERENCE_BACKEND into OUT and PARTS; the
+ * headline's interval in *HEAD (estimate NaN without one). */
+static void against_reference(const json_t *x, json_t *parts,
+                              struct stats_interval *head, char *out,
+                              size_t len)
+{
+    const json_t *ref = find_run(x, REFERENCE_BACKEND, NULL, 0), *run;
+    size_t i, at = 0;
+
+    head->estimate = NAN;
+    out[0] = 0;
+    if (!ref || !per_process(ref))
+        return;
+    json_array_foreach(json_object_get(x, "runs"), i, run) {
+        struct stats_interval ci;
+        char one[96];
+
+        if (run == ref || !ok_run(run) || !per_process(run) ||
+            !reference_ratio(ref, run, parts, &ci, one, sizeof one))
+            continue;
+        if (strcmp(rstr(run, "backend"), HEADLINE_BACKEND) == 0)
+            *head = ci;
+        if (at < len)
+            at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "",
+                                   one);
+    }
+}
+
 static void answer_generic(json_t *x)
 {
-    char list[400];
+    char list[400], against[600];
+    json_t *parts = json_array();
+    struct stats_interval head;
 
     list_medians(x, list, sizeof list);
-    set_answer(x, NAN, "ns/op", NULL, "%s: %s ns/op",
-               workload_name(first_run(x)), list[0] ? list : "no data");
+    against_reference(x, parts, &head, against, sizeof against);
+    if (!against[0]) {
+        json_decref(parts);
+        set_answer(x, NAN, "ns/op", NULL, "%s: %s ns/op",
+                   workload_name(first_run(x)), list[0] ? list : "no data");
+        return;
+    }
+    set_answer(x, head.estimate, "x", isnan(head.estimate) ? NULL : &head,
+               "%s: %s ns/op; against " REFERENCE_BACKEND " (geometric "
+               "means over processes, Welch 95%%): %s",
+               workload_name(first_run(x)), list, against);
+    json_object_set_new(json_object_get(x, "answer"), "parts", parts);
 }
 
 /* ---- Q1: paired differences from the alternated runs ---- */

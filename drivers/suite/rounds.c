@@ -393,12 +393,6 @@ static unsigned good_ones(const struct proc *p, size_t k)
     return n;
 }
 
-/* Student's t, 97.5% point, by degrees of freedom 1 .. 10. */
-static const double t975[] = {
-    NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-    2.228,
-};
-
 /* Which per-round value of a side an interval is taken over. */
 enum paired { PAIRED_DIFF, PAIRED_RATIO };
 
@@ -438,7 +432,7 @@ static void over_processes(const struct proc *p, size_t k, size_t side,
         return;
     for (size_t i = 0; i < n; i++)
         sq += (m[i] - ci->estimate) * (m[i] - ci->estimate);
-    half = t975[n - 1 < 10 ? n - 1 : 10] * sqrt(sq / (double)(n - 1)) /
+    half = stats_t975((double)(n - 1)) * sqrt(sq / (double)(n - 1)) /
            sqrt((double)n);
     ci->lo = ci->estimate - half;
     ci->hi = ci->estimate + half;
