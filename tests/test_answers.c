@@ -185,6 +185,28 @@ static void baselines_in_one_process(void **state)
     json_decref(exps);
 }
 
+/* Thread scaling: the speedup from 1 to 2 threads, with its interval. */
+static void scaling_speedup(void **state)
+{
+    json_t *one = baseline_run("xmalloc", 30, "process");
+    json_t *two = baseline_run("xmalloc", 20, "process");
+    json_t *x, *exps, *a;
+
+    (void)state;
+    json_object_set_new(two, "threads", json_integer(2));
+    x = json_pack("{s:s, s:s, s:[o, o]}", "name", "thread-scaling", "label",
+                  "thread-scaling", "runs", one, two);
+    exps = json_pack("[o]", x);
+    answers_experiment(x, exps, dir);
+    a = json_object_get(x, "answer");
+    assert_string_equal(json_string_value(json_object_get(a, "unit")), "x");
+    assert_true(fabs(num(a, "value") - 1.5) < 1e-9);
+    assert_true(num(a, "ci_low") < 1.5 && num(a, "ci_high") > 1.5);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(
+        json_object_get(a, "parts"), 0), "label")), "xmalloc speedup");
+    json_decref(exps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +216,7 @@ int main(void)
         cmocka_unit_test(part_below_resolution_keeps_interval),
         cmocka_unit_test(baselines_against_jemalloc),
         cmocka_unit_test(baselines_in_one_process),
+        cmocka_unit_test(scaling_speedup),
     };
     int rc;
 

@@ -385,23 +385,19 @@ static bool per_process(const json_t *run)
     return strcmp(rstr(run, "sample_unit"), "process") == 0;
 }
 
-/* One ratio: its part, "xmalloc 2.43x [2.21..2.67]" in OUT; false when
- * either side has fewer than 2 processes. */
-static bool reference_ratio(const json_t *ref, const json_t *run,
-                            json_t *parts, struct stats_interval *ci,
-                            char *out, size_t len)
+/* NUM's ns/op against DEN's, both one sample a process, as the part
+ * LABEL (unit x) with its interval in *CI; false when either side has
+ * fewer than 2 processes. */
+static bool ratio_part(json_t *parts, const char *label, const json_t *den,
+                       const json_t *num, struct stats_interval *ci)
 {
     double a[MAX_SAMPLES], b[MAX_SAMPLES];
-    size_t na = samples(ref, "ns_per_op", 1, a);
-    size_t nb = samples(run, "ns_per_op", 1, b);
-    char label[64];
+    size_t na = samples(den, "ns_per_op", 1, a);
+    size_t nb = samples(num, "ns_per_op", 1, b);
 
-    if (stats_welch_log_ratio(a, na, b, nb, ci) != 0)
+    if (!per_process(den) || !per_process(num) ||
+        stats_welch_log_ratio(a, na, b, nb, ci) != 0)
         return false;
-    snprintf(label, sizeof label, "%s/%s", rstr(run, "backend"),
-             REFERENCE_BACKEND);
-    snprintf(out, len, "%s %.3gx [%.3g..%.3g]", rstr(run, "backend"),
-             ci->estimate, ci->lo, ci->hi);
     json_array_append_new(parts, json_pack(
         "{s:s, s:f, s:f, s:f, s:I, s:s}", "label", label,
         "value", ci->estimate, "ci_low", ci->lo, "ci_high", ci->hi,
@@ -424,16 +420,20 @@ static void against_reference(const json_t *x, json_t *parts,
         return;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
         struct stats_interval ci;
-        char one[96];
+        char label[64];
 
-        if (run == ref || !ok_run(run) || !per_process(run) ||
-            !reference_ratio(ref, run, parts, &ci, one, sizeof one))
+        snprintf(label, sizeof label, "%s/" REFERENCE_BACKEND,
+                 rstr(run, "backend"));
+        if (run == ref || !ok_run(run) ||
+            !ratio_part(parts, label, ref, run, &ci))
             continue;
         if (strcmp(rstr(run, "backend"), HEADLINE_BACKEND) == 0)
             *head = ci;
         if (at < len)
-            at += (size_t)snprintf(out + at, len - at, "%s%s", at ? ", " : "",
-                                   one);
+            at += (size_t)snprintf(out + at, len - at, "%s%s %.3gx "
+                                   "[%.3g..%.3g]", at ? ", " : "",
+                                   rstr(run, "backend"), ci.estimate, ci.lo,
+                                   ci.hi);
     }
 }
 
@@ -1579,11 +1579,16 @@ static bool at_threads_one(const json_t *run, double one)
     return jnum(json_object_get(run, "threads")) == one;
 }
 
+/* Mops/s at 1 and at the most threads, and where each is a sample of
+ * processes the speedup (ns/op at 1 over ns/op at the most) with Welch's
+ * interval, a part a backend; the answer's value is xmalloc's speedup. */
 static void answer_scaling(json_t *x)
 {
     double most = 0;
-    char list[400];
+    char list[600];
     const json_t *run;
+    json_t *parts = json_array();
+    struct stats_interval head = { .estimate = NAN };
     size_t i, at = 0;
 
     json_array_foreach(json_object_get(x, "runs"), i, run)
@@ -1591,19 +1596,36 @@ static void answer_scaling(json_t *x)
     list[0] = 0;
     json_array_foreach(json_object_get(x, "runs"), i, run) {
         const json_t *one;
+        struct stats_interval ci;
+        char label[64];
 
         if (!ok_run(run) || jnum(json_object_get(run, "threads")) != most)
             continue;
         one = find_run(x, rstr(run, "backend"), at_threads_one, 1);
-        if (one && at < sizeof list)
-            at += (size_t)snprintf(list + at, sizeof list - at,
-                                   "%s%s %.1f -> %.1f", at ? ", " : "",
-                                   rstr(run, "backend"),
-                                   1000 / median_of(one, "ns_per_op"),
-                                   1000 / median_of(run, "ns_per_op"));
+        if (!one || at >= sizeof list)
+            continue;
+        at += (size_t)snprintf(list + at, sizeof list - at,
+                               "%s%s %.1f -> %.1f", at ? ", " : "",
+                               rstr(run, "backend"),
+                               1000 / median_of(one, "ns_per_op"),
+                               1000 / median_of(run, "ns_per_op"));
+        snprintf(label, sizeof label, "%s speedup", rstr(run, "backend"));
+        if (!ratio_part(parts, label, run, one, &ci) || at >= sizeof list)
+            continue;
+        at += (size_t)snprintf(list + at, sizeof list - at,
+                               " (%.2fx [%.2f..%.2f])", ci.estimate, ci.lo,
+                               ci.hi);
+        if (strcmp(rstr(run, "backend"), HEADLINE_BACKEND) == 0)
+            head = ci;
     }
-    set_answer(x, NAN, "Mops/s", NULL, "Mops/s from 1 to %.0f threads: %s",
-               most, list);
+    set_answer(x, head.estimate, isnan(head.estimate) ? "Mops/s" : "x",
+               isnan(head.estimate) ? NULL : &head, "Mops/s from 1 to %.0f "
+               "threads%s: %s", most, json_array_size(parts) ? " (speedup, "
+               "Welch 95% over processes)" : "", list);
+    if (json_array_size(parts))
+        json_object_set_new(json_object_get(x, "answer"), "parts", parts);
+    else
+        json_decref(parts);
 }
 
 void answers_resolution(const json_t *res)
