@@ -1136,8 +1136,14 @@ static void scan_processes(struct run_facts *s, const json_t *run)
     double fastest = INFINITY;
     size_t i, slow = 0;
 
+    double threads;
+
+    /* Threads add their own spread (a vCPU preempted holding a lock can
+     * make one process ten times slower): only one-thread points show
+     * the machine's two speeds alone. */
     if (!unit || strcmp(unit, "process") != 0 ||
-        json_array_size(ns) < FEW_REPETITIONS)
+        json_array_size(ns) < FEW_REPETITIONS ||
+        (jnum(run, "threads", &threads) && threads > 1))
         return;
     json_array_foreach(ns, i, v)
         if (json_is_number(v) && json_number_value(v) > 0)
