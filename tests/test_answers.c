@@ -185,25 +185,55 @@ static void baselines_in_one_process(void **state)
     json_decref(exps);
 }
 
-/* Thread scaling: the speedup from 1 to 2 threads, with its interval. */
-static void scaling_speedup(void **state)
+/* Thread scaling from 1 to 2 threads; the answer object, owned by EXPS. */
+static json_t *scaling_answer(json_t **exps)
 {
     json_t *one = baseline_run("xmalloc", 30, "process");
     json_t *two = baseline_run("xmalloc", 20, "process");
-    json_t *x, *exps, *a;
+    json_t *x;
 
-    (void)state;
     json_object_set_new(two, "threads", json_integer(2));
     x = json_pack("{s:s, s:s, s:[o, o]}", "name", "thread-scaling", "label",
                   "thread-scaling", "runs", one, two);
-    exps = json_pack("[o]", x);
-    answers_experiment(x, exps, dir);
-    a = json_object_get(x, "answer");
+    *exps = json_pack("[o]", x);
+    answers_experiment(x, *exps, dir);
+    return json_object_get(x, "answer");
+}
+
+/* On bare metal: the speedup with its interval. */
+static void scaling_speedup(void **state)
+{
+    json_t *exps, *a;
+
+    (void)state;
+    answers_machine(NULL);
+    a = scaling_answer(&exps);
     assert_string_equal(json_string_value(json_object_get(a, "unit")), "x");
     assert_true(fabs(num(a, "value") - 1.5) < 1e-9);
     assert_true(num(a, "ci_low") < 1.5 && num(a, "ci_high") > 1.5);
     assert_string_equal(json_string_value(json_object_get(json_array_get(
         json_object_get(a, "parts"), 0), "label")), "xmalloc speedup");
+    json_decref(exps);
+}
+
+/* On a virtual machine the speedup stands without an interval, and the
+ * answer says why: the host's placement of the vCPUs changes between
+ * runs. */
+static void scaling_on_a_vm(void **state)
+{
+    json_t *vm = json_pack("{s:b}", "virtual", 1), *exps, *a;
+
+    (void)state;
+    answers_machine(vm);
+    a = scaling_answer(&exps);
+    assert_true(fabs(num(a, "value") - 1.5) < 1e-9);
+    assert_true(isnan(num(a, "ci_low")));
+    assert_true(isnan(num(json_array_get(json_object_get(a, "parts"), 0),
+                          "ci_low")));
+    assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
+                           "no interval on a virtual machine"));
+    answers_machine(NULL);
+    json_decref(vm);
     json_decref(exps);
 }
 
@@ -217,6 +247,7 @@ int main(void)
         cmocka_unit_test(baselines_against_jemalloc),
         cmocka_unit_test(baselines_in_one_process),
         cmocka_unit_test(scaling_speedup),
+        cmocka_unit_test(scaling_on_a_vm),
     };
     int rc;
 

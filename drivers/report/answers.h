@@ -38,6 +38,11 @@ void answers_experiment(json_t *x, json_t *experiments, const char *dir);
  * NULL: unknown. */
 void answers_resolution(const json_t *res);
 
+/* The machine the answers were measured on (results.json's "machine"):
+ * on a virtual one a multi-threaded speedup gets no interval (answers.c,
+ * answer_scaling). NULL: unknown, taken as bare metal. */
+void answers_machine(const json_t *machine);
+
 /* results.json's "answers" (architecture.md, CONTRACT): every experiment's
  * answer object, the same ones report.txt prints. */
 json_t *answers_list(const json_t *experiments);

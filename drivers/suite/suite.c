@@ -198,6 +198,7 @@ static void start_results(struct suite *s)
                         "machine", machine_json(&m),
                         "config", config_json(&s->cfg),
                         "experiments", s->experiments);
+    answers_machine(json_object_get(s->root, "machine"));
 }
 
 /* ---- the children ---- */
