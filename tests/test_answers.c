@@ -172,6 +172,43 @@ static void baselines_against_jemalloc(void **state)
     json_decref(exps);
 }
 
+/* RUN made MAP and UNMAP host mapping calls over EVENTS events. */
+static void mapped(json_t *run, double map, double unmap, double events)
+{
+    json_t *m = json_object_get(run, "metrics");
+
+    json_object_set_new(m, "map_calls", json_real(map));
+    json_object_set_new(m, "unmap_calls", json_real(unmap));
+    json_object_set_new(m, "events", json_real(events));
+}
+
+/* A backend that mapped pages often has the host's mmap/munmap in its
+ * times, and the answer says whose cost that is; the heap's one set-up
+ * map is not worth a word. */
+static void host_mapping_named(void **state)
+{
+    json_t *xv = baseline_run("xvmalloc", 700, "process");
+    json_t *xm = baseline_run("xmalloc", 30, "process");
+    json_t *x, *exps;
+    const char *text;
+
+    (void)state;
+    mapped(xv, 3899, 3453, 43676);
+    mapped(xm, 1, 0, 43676);
+    x = json_pack("{s:s, s:s, s:[o, o, o]}", "name", "real-cc1", "label",
+                  "real-cc1", "runs", baseline_run("jemalloc", 15, "process"),
+                  xm, xv);
+    exps = json_pack("[o]", x);
+    answers_experiment(x, exps, dir);
+    text = json_string_value(json_object_get(json_object_get(x, "answer"),
+                                             "text"));
+    assert_non_null(strstr(text, "; xvmalloc's (7352 calls) times include "
+                           "the host's mmap/munmap: Linux's cost, not "
+                           "Xen's"));
+    assert_null(strstr(text, "xmalloc's ("));
+    json_decref(exps);
+}
+
 /* Repetitions of one process are no sample of processes: no interval. */
 static void baselines_in_one_process(void **state)
 {
@@ -246,6 +283,7 @@ int main(void)
         cmocka_unit_test(part_below_resolution_keeps_interval),
         cmocka_unit_test(baselines_against_jemalloc),
         cmocka_unit_test(baselines_in_one_process),
+        cmocka_unit_test(host_mapping_named),
         cmocka_unit_test(scaling_speedup),
         cmocka_unit_test(scaling_on_a_vm),
     };
