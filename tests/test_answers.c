@@ -72,15 +72,23 @@ static double num(const json_t *o, const char *key)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* O (an answer or a part) says it is below the 1 ns resolution and keeps
+ * its own interval [LO, HI]. */
+static void assert_below_with(const json_t *o, double lo, double hi)
+{
+    assert_non_null(o);
+    assert_true(json_is_false(json_object_get(o, "resolvable")));
+    assert_true(num(o, "below_ns") == 1.0);
+    assert_true(num(o, "ci_low") == lo);
+    assert_true(num(o, "ci_high") == hi);
+}
+
 static void below_resolution_keeps_interval(void **state)
 {
     json_t *exps, *a = q1_answer(&exps, 0, 0.3, -0.9, 1.5, 30);
 
     (void)state;
-    assert_true(json_is_false(json_object_get(a, "resolvable")));
-    assert_true(num(a, "below_ns") == 1.0);
-    assert_true(num(a, "ci_low") == -0.9);
-    assert_true(num(a, "ci_high") == 1.5);
+    assert_below_with(a, -0.9, 1.5);
     assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
                            "not resolvable here (below 1 ns)"));
     json_decref(exps);
@@ -117,11 +125,7 @@ static void part_below_resolution_keeps_interval(void **state)
     const json_t *p = json_array_get(json_object_get(a, "parts"), 0);
 
     (void)state;
-    assert_non_null(p);
-    assert_true(json_is_false(json_object_get(p, "resolvable")));
-    assert_true(num(p, "below_ns") == 1.0);
-    assert_true(num(p, "ci_low") == -1.5);
-    assert_true(num(p, "ci_high") == 2.1);
+    assert_below_with(p, -1.5, 2.1);
     assert_non_null(strstr(json_string_value(json_object_get(a, "text")),
                            "2048 B below 1 ns (+0.27 [-1.50..2.10])"));
     json_decref(exps);

@@ -17,6 +17,7 @@
 #include "backends/heap.h"
 #include "drivers/report/figures.h"
 #include "drivers/report/priced.h"
+#include "drivers/report/report.h"
 #include "drivers/report/run_json.h"
 #include "workloads/gen.h"
 
@@ -389,10 +390,11 @@ static bool per_process(const json_t *run)
 }
 
 /* NUM's ns/op against DEN's, both one sample a process, as the part
- * LABEL (unit x) with its interval in *CI; false when either side has
- * fewer than 2 processes. */
+ * LABEL (unit x), its interval in *CI and, when WITH_CI, in the part;
+ * false when either side has fewer than 2 processes. */
 static bool ratio_part(json_t *parts, const char *label, const json_t *den,
-                       const json_t *num, struct stats_interval *ci)
+                       const json_t *num, bool with_ci,
+                       struct stats_interval *ci)
 {
     double a[MAX_SAMPLES], b[MAX_SAMPLES];
     size_t na = samples(den, "ns_per_op", 1, a);
@@ -402,8 +404,10 @@ static bool ratio_part(json_t *parts, const char *label, const json_t *den,
         stats_welch_log_ratio(a, na, b, nb, ci) != 0)
         return false;
     json_array_append_new(parts, json_pack(
-        "{s:s, s:f, s:f, s:f, s:I, s:s}", "label", label,
-        "value", ci->estimate, "ci_low", ci->lo, "ci_high", ci->hi,
+        "{s:s, s:f, s:o, s:o, s:I, s:s}", "label", label,
+        "value", ci->estimate,
+        "ci_low", with_ci ? json_real(ci->lo) : json_null(),
+        "ci_high", with_ci ? json_real(ci->hi) : json_null(),
         "n", (json_int_t)(na < nb ? na : nb), "unit", "x"));
     return true;
 }
@@ -428,7 +432,7 @@ static void against_reference(const json_t *x, json_t *parts,
         snprintf(label, sizeof label, "%s/" REFERENCE_BACKEND,
                  rstr(run, "backend"));
         if (run == ref || !ok_run(run) ||
-            !ratio_part(parts, label, ref, run, &ci))
+            !ratio_part(parts, label, ref, run, true, &ci))
             continue;
         if (strcmp(rstr(run, "backend"), HEADLINE_BACKEND) == 0)
             *head = ci;
@@ -1657,20 +1661,16 @@ static void answer_scaling(json_t *x)
                                1000 / median_of(one, "ns_per_op"),
                                1000 / median_of(run, "ns_per_op"));
         snprintf(label, sizeof label, "%s speedup", rstr(run, "backend"));
-        if (!ratio_part(parts, label, run, one, &ci) || at >= sizeof list)
+        if (!ratio_part(parts, label, run, one, !on_virtual_machine, &ci) ||
+            at >= sizeof list)
             continue;
-        if (on_virtual_machine) {
-            json_t *p = json_array_get(parts, json_array_size(parts) - 1);
-
-            json_object_set_new(p, "ci_low", json_null());
-            json_object_set_new(p, "ci_high", json_null());
+        if (on_virtual_machine)
             at += (size_t)snprintf(list + at, sizeof list - at, " (%.2fx)",
                                    ci.estimate);
-        } else {
+        else
             at += (size_t)snprintf(list + at, sizeof list - at,
                                    " (%.2fx [%.2f..%.2f])", ci.estimate,
                                    ci.lo, ci.hi);
-        }
         if (strcmp(rstr(run, "backend"), HEADLINE_BACKEND) == 0)
             head = ci;
     }
@@ -1690,12 +1690,7 @@ static void answer_scaling(json_t *x)
 
 void answers_machine(const json_t *machine)
 {
-    const json_t *v = json_object_get(machine, "virtual");
-
-    on_virtual_machine = json_is_true(v) ||
-                         (json_is_string(v) && *json_string_value(v) &&
-                          strcmp(json_string_value(v), "none") != 0 &&
-                          strcmp(json_string_value(v), "no") != 0);
+    on_virtual_machine = report_virtual_machine(machine, NULL, 0);
 }
 
 void answers_resolution(const json_t *res)

@@ -1133,10 +1133,8 @@ static void scan_processes(struct run_facts *s, const json_t *run)
     const json_t *ns = json_object_get(json_object_get(run, "samples"),
                                        "ns_per_op"), *v;
     const char *unit = jstr(run, "sample_unit");
-    double fastest = INFINITY;
+    double fastest = INFINITY, threads;
     size_t i, slow = 0;
-
-    double threads;
 
     /* Threads add their own spread (a vCPU preempted holding a lock can
      * make one process ten times slower): only one-thread points show
@@ -1243,8 +1241,7 @@ static bool config_reps(const json_t *root, double *reps)
            jnum(c, "repetitions", reps);
 }
 
-/* A virtual machine: "virtual" true or a name, or a "hypervisor" name. */
-static bool virtual_machine(const json_t *m, char *name, size_t len)
+bool report_virtual_machine(const json_t *m, char *name, size_t len)
 {
     json_t *v = json_object_get(m, "virtual");
     const char *hv = jstr(m, "hypervisor");
@@ -1252,12 +1249,15 @@ static bool virtual_machine(const json_t *m, char *name, size_t len)
     bool yes = json_is_true(v) ||
                (vs && *vs && strcmp(vs, "none") != 0 && strcmp(vs, "no") != 0);
 
-    name[0] = 0;
+    if (name)
+        name[0] = 0;
     if (hv && *hv && strcmp(hv, "none") != 0) {
-        snprintf(name, len, " (%s)", hv);
+        if (name)
+            snprintf(name, len, " (%s)", hv);
         yes = yes || !json_is_false(v);
-    } else if (vs && yes)
+    } else if (vs && yes && name) {
         snprintf(name, len, " (%s)", vs);
+    }
     return yes;
 }
 
@@ -1273,7 +1273,7 @@ static size_t machine_caveats(const json_t *root, const struct run_facts *s,
     size_t k = 0;
 
     jnum(m, "page_size", &host_page);
-    if (virtual_machine(m, name, sizeof(name)) && k < n)
+    if (report_virtual_machine(m, name, sizeof(name)) && k < n)
         say(out[k++], TEXT_LEN, "A virtual machine%s: page-table updates "
             "and TLB flushes go through the hypervisor, so mapping costs "
             "(Q2, Q7, Q9) are not those of bare metal.", name);

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "drivers/report/figures.h"   /* report_figures: the registry */
 
 /* The widest line of report.txt and of the text figures. */
@@ -45,6 +47,10 @@
  * is $XHEAP_GNUPLOT, or "gnuplot" on the PATH.
  */
 int report_render(const char *dir, char *why, size_t len);
+
+/* Whether results.json's MACHINE is virtual: "virtual" true or a name, or
+ * a "hypervisor" name; NAME (may be NULL) gets " (kvm)" or "". */
+bool report_virtual_machine(const json_t *machine, char *name, size_t len);
 
 /* xheap report DIR (drivers/cli/cmd_report.c). */
 int  cmd_report(int argc, char **argv);
